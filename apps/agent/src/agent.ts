@@ -1,0 +1,116 @@
+/**
+ * Composition root of the agent: executor → worker (task loops + persistence)
+ * → reporter → session (gRPC Dispatcher client). Used by `swarmd`.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { systemClock, systemRng, taskStateName, type Clock, type Rng } from '@swarm/shared';
+import { describeNode } from './exec/describe.js';
+import type { Executor } from './exec/executor.js';
+import { startSession, type SessionStatus } from './session/session.js';
+import type { WeightedPeer } from './session/proto.js';
+import { createReporter } from './worker/reporter.js';
+import { createWorker } from './worker/worker.js';
+
+export interface AgentOptions {
+  nodeId: string;
+  /** Dispatcher address, host:port. */
+  managerAddr: string;
+  /** Agent state lives in `<stateDir>/worker/`. */
+  stateDir: string;
+  executor: Executor;
+  /** Overrides the hostname the executor reports. */
+  hostname?: string;
+  /** Defaults to insecure; mutual TLS comes later. */
+  credentials?: grpc.ChannelCredentials;
+  logger?: Logger;
+  clock?: Clock;
+  rng?: Rng;
+}
+
+export interface AgentStatus {
+  nodeId: string;
+  executor: string;
+  session: SessionStatus['state'];
+  sessionId?: string;
+  managers: WeightedPeer[];
+  lastError?: string;
+  sessions: number;
+  tasks: Array<{ id: string; state: string; message: string; err?: string }>;
+  /** Status updates not yet acknowledged by the dispatcher. */
+  pendingReports: number;
+}
+
+export interface Agent {
+  /** Stops the session and task loops. By default tasks keep running (leaveTasks: true). */
+  stop(opts?: { leaveTasks?: boolean }): Promise<void>;
+  status(): AgentStatus;
+}
+
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger?.child({ node: opts.nodeId });
+  const logOpt = log ? { logger: log } : {};
+  const reporter = createReporter({ clock, ...logOpt });
+  const worker = createWorker({
+    executor: opts.executor,
+    stateDir: opts.stateDir,
+    clock,
+    ...logOpt,
+    onStatus: (taskId, status) => reporter.report(taskId, status),
+    onForget: (taskId) => reporter.forget(taskId),
+  });
+  await worker.init();
+
+  const session = startSession({
+    nodeId: opts.nodeId,
+    managerAddr: opts.managerAddr,
+    clock,
+    rng: opts.rng ?? systemRng,
+    ...logOpt,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    handlers: {
+      describe: () => describeNode(opts.executor, opts.hostname),
+      onComplete: (tasks) => worker.assign(tasks),
+      onIncremental: (updated, removed) => worker.update(updated, removed),
+      onConnected(send) {
+        reporter.setSender(send);
+        for (const { taskId, status } of worker.statuses()) reporter.report(taskId, status);
+      },
+      onDisconnected: () => reporter.setSender(undefined),
+    },
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop(o = {}) {
+      stopping ??= (async () => {
+        await session.stop();
+        reporter.close();
+        await worker.close({ leaveTasks: o.leaveTasks !== false });
+        await opts.executor.close();
+      })();
+      return stopping;
+    },
+    status() {
+      const s = session.status();
+      const out: AgentStatus = {
+        nodeId: opts.nodeId,
+        executor: opts.executor.name,
+        session: s.state,
+        managers: s.managers,
+        sessions: s.sessions,
+        tasks: worker.statuses().map(({ taskId, status }) => ({
+          id: taskId,
+          state: taskStateName(status.state),
+          message: status.message,
+          ...(status.err ? { err: status.err } : {}),
+        })),
+        pendingReports: reporter.pending(),
+      };
+      if (s.sessionId) out.sessionId = s.sessionId;
+      if (s.lastError) out.lastError = s.lastError;
+      return out;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * One engine event stream per executor, shared by all controllers.
+ * Newline-delimited JSON read with readline (chunks don't align with events).
+ * Subscribers are keyed by container ID; when the stream breaks, every
+ * subscriber gets `{ action: 'lost' }` and must re-inspect after `ready()`.
+ */
+import { createInterface } from 'node:readline';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { err, ok, type Result } from '@swarm/shared';
+import { dockerMessage } from './engine.js';
+
+export interface EngineEvent {
+  /** `die`, `kill`, `start`, `health_status: healthy`, … or `lost` (stream broke). */
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+}
+
+export interface EventHub {
+  /** Resolves once the stream is connected (so later events are not missed). */
+  ready(): Promise<Result<void, string>>;
+  subscribe(containerId: string, fn: (e: EngineEvent) => void): () => void;
+  close(): void;
+}
+
+export function createEventHub(docker: Docker, labelFilter: string[], engineAddr: string, logger?: Logger): EventHub {
+  const subs = new Map<string, Set<(e: EngineEvent) => void>>();
+  let connecting: Promise<Result<void, string>> | undefined;
+  let stream: NodeJS.ReadableStream | undefined;
+  let closed = false;
+
+  const emit = (id: string, e: EngineEvent) => {
+    for (const fn of [...(subs.get(id) ?? [])]) fn(e);
+  };
+
+  const lost = () => {
+    stream = undefined;
+    connecting = undefined;
+    for (const [id, set] of subs) for (const fn of [...set]) fn({ action: 'lost', id, attributes: {} });
+  };
+
+  const connect = async (): Promise<Result<void, string>> => {
+    try {
+      const s = await docker.getEvents({ filters: { type: ['container'], label: labelFilter } });
+      if (closed) {
+        destroy(s);
+        return err('closed');
+      }
+      stream = s;
+      const rl = createInterface({ input: s, crlfDelay: Infinity });
+      rl.on('line', (line) => {
+        const e = parseEvent(line);
+        if (e) emit(e.id, e);
+      });
+      rl.on('close', () => {
+        if (stream === s) {
+          logger?.warn('docker event stream ended');
+          lost();
+        }
+      });
+      s.on('error', (e: unknown) => logger?.warn({ err: e }, 'docker event stream error'));
+      return ok(undefined);
+    } catch (e) {
+      connecting = undefined;
+      return err(dockerMessage(e, engineAddr));
+    }
+  };
+
+  return {
+    ready() {
+      if (closed) return Promise.resolve(err('closed'));
+      connecting ??= connect();
+      return connecting;
+    },
+    subscribe(id, fn) {
+      let set = subs.get(id);
+      if (!set) subs.set(id, (set = new Set()));
+      set.add(fn);
+      return () => {
+        set.delete(fn);
+        if (set.size === 0 && subs.get(id) === set) subs.delete(id);
+      };
+    },
+    close() {
+      closed = true;
+      const s = stream;
+      stream = undefined;
+      if (s) destroy(s);
+    },
+  };
+}
+
+function destroy(s: NodeJS.ReadableStream): void {
+  (s as unknown as { destroy?: () => void }).destroy?.();
+}
+
+function parseEvent(line: string): EngineEvent | undefined {
+  try {
+    const j = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+    const id = j.Actor?.ID ?? j.id;
+    const action = j.Action ?? j.status;
+    if (!id || !action) return undefined;
+    return { action, id, attributes: j.Actor?.Attributes ?? {} };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Collects one subscriber's events into a queue with an awaitable `next()`. */
+export function eventQueue(hub: EventHub, containerId: string) {
+  const buf: EngineEvent[] = [];
+  let wake: (() => void) | undefined;
+  const unsubscribe = hub.subscribe(containerId, (e) => {
+    buf.push(e);
+    wake?.();
+  });
+  return {
+    /** Next event, or undefined if `signal` aborted first. */
+    async next(signal: AbortSignal): Promise<EngineEvent | undefined> {
+      while (buf.length === 0) {
+        if (signal.aborted) return undefined;
+        await new Promise<void>((resolve) => {
+          const onAbort = () => resolve();
+          wake = () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+        });
+        wake = undefined;
+      }
+      return buf.shift();
+    },
+    close: unsubscribe,
+  };
+}

@@ -1,0 +1,12 @@
+export { startAgent, type Agent, type AgentOptions, type AgentStatus } from './agent.js';
+export type { Controller, Executor, ExecutorName, ExecFailure, Observed, OpResult, RuntimeInfo } from './exec/executor.js';
+export { step, applyOutcome, RETRY_DELAY_MS, type StepAction, type ControllerOp, type Outcome, type Next } from './exec/step.js';
+export { createDockerExecutor, type DockerExecutorOptions } from './exec/docker/executor.js';
+export { createProcessExecutor, type ProcessExecutorOptions } from './exec/process/executor.js';
+export { createSimExecutor, type SimExecutorOptions } from './exec/sim/executor.js';
+export { createFakeExecutor, type FakeExecutor } from './exec/fake/executor.js';
+export { describeNode, detectExecutor } from './exec/describe.js';
+export { createWorker, type Worker, type WorkerOptions } from './worker/worker.js';
+export { createReporter, type Reporter, type ReporterOptions, type StatusUpdate, type SendStatuses } from './worker/reporter.js';
+export { startSession, type SessionClient, type SessionHandlers, type SessionOptions, type SessionStatus } from './session/session.js';
+export { PROTO_PATH, dispatcherPackage, type WeightedPeer } from './session/proto.js';

@@ -1,0 +1,116 @@
+/** Session client against a fake Dispatcher on 127.0.0.1 (ephemeral port). */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TaskState as S, seededRng, systemClock } from '@swarm/shared';
+import { startAgent, type Agent } from '../agent.js';
+import { createFakeExecutor } from '../exec/fake/executor.js';
+import { startFakeDispatcher } from '../testing/fake-dispatcher.js';
+import { makeTask, tempDir, withDesired } from '../testing/tasks.js';
+import { jittered, nextBackoff } from './backoff.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(dispatcherOpts: Parameters<typeof startFakeDispatcher>[0] = {}) {
+  const d = await startFakeDispatcher(dispatcherOpts);
+  cleanups.push(() => d.close());
+  const executor = createFakeExecutor({ hostname: 'fake-host' });
+  const stateDir = await tempDir();
+  const agent = await startAgent({ nodeId: 'node1', managerAddr: d.addr, stateDir, executor, hostname: 'n1', rng: seededRng(1), clock: systemClock });
+  cleanups.push(() => agent.stop());
+  return { d, executor, agent, stateDir };
+}
+
+const reportedState = (d: Awaited<ReturnType<typeof startFakeDispatcher>>, id: string) => d.reported(id)?.state;
+
+describe('session backoff', () => {
+  it('grows as min(100 ms + 2×backoff, 8 s) and jitters within [0, backoff)', () => {
+    const seq: number[] = [];
+    let b = 0;
+    for (let i = 0; i < 8; i++) seq.push((b = nextBackoff(b)));
+    expect(seq).toEqual([100, 300, 700, 1500, 3100, 6300, 8000, 8000]);
+    expect(jittered(1000, { next: () => 0.5 })).toBe(500);
+    expect(jittered(1000, { next: () => 0 })).toBe(0);
+  });
+});
+
+describe('session client', () => {
+  it('opens a session with node id and description, heartbeats, and keeps the manager list', async () => {
+    const { d, agent } = await setup({ heartbeatMs: 50 });
+    await vi.waitFor(() => expect(agent.status().session).toBe('ready'));
+    expect(d.sessions[0]).toMatchObject({ nodeId: 'node1', description: { hostname: 'n1', executor: 'sim' } });
+    expect(agent.status()).toMatchObject({ sessionId: 'session-1', managers: [{ nodeId: 'm1', addr: '127.0.0.1:1', weight: 10 }] });
+    await vi.waitFor(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3)); // immediately, then every period_ms
+  });
+
+  it('runs assigned tasks and reports their statuses; INCREMENTAL updates and removals apply', async () => {
+    const { d, executor } = await setup();
+    const a = makeTask();
+    d.upsert(a);
+    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    expect(d.statuses.filter((s) => s.taskId === a.id).map((s) => s.status.state)).toEqual(
+      // coalescing may skip intermediate states, but never reorders them
+      expect.arrayContaining([S.RUNNING]),
+    );
+    const states = d.statuses.filter((s) => s.taskId === a.id).map((s) => s.status.state);
+    expect([...states].sort((x, y) => x - y)).toEqual(states);
+
+    const b = makeTask();
+    d.upsert(b);
+    await vi.waitFor(() => expect(reportedState(d, b.id)).toBe(S.RUNNING));
+    d.upsert(withDesired(a, S.SHUTDOWN));
+    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.SHUTDOWN));
+    d.remove(b.id);
+    await executor.until(() => executor.runtime(b.id) === undefined);
+  });
+
+  it('reconnects after the session drops, and re-reports every task status on the new session', async () => {
+    const { d, agent } = await setup();
+    const a = makeTask();
+    d.upsert(a);
+    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    d.dropSession();
+    await vi.waitFor(() => expect(agent.status().sessionId).toBe('session-2'));
+    await vi.waitFor(() => expect(d.statuses.some((s) => s.sessionId === 'session-2' && s.taskId === a.id && s.status.state === S.RUNNING)).toBe(true));
+    expect(agent.status().sessions).toBe(2);
+  });
+
+  it('reopens Assignments on a sequence gap and gets a new COMPLETE', async () => {
+    const { d, agent } = await setup();
+    await vi.waitFor(() => expect(d.streams).toHaveLength(1));
+    const hidden = makeTask();
+    d.gap(hidden); // the agent only learns about this task from the next COMPLETE
+    await vi.waitFor(() => expect(reportedState(d, hidden.id)).toBe(S.RUNNING));
+    expect(d.streams).toHaveLength(2);
+    expect(d.sessions).toHaveLength(1);
+    expect(agent.status().sessions).toBe(1);
+  });
+
+  it('retries status updates the dispatcher fails', async () => {
+    const { d } = await setup({ failStatusUpdates: 2 });
+    const a = makeTask();
+    d.upsert(a);
+    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+  });
+
+  it('keeps retrying while no manager answers, then connects', async () => {
+    const d0 = await startFakeDispatcher();
+    const addr = d0.addr;
+    await d0.close(); // nothing listens on addr for now
+    const agent: Agent = await startAgent({ nodeId: 'node1', managerAddr: addr, stateDir: await tempDir(), executor: createFakeExecutor(), rng: seededRng(2) });
+    cleanups.push(() => agent.stop());
+    await vi.waitFor(() => expect(agent.status().lastError).toBeDefined());
+    expect(agent.status().session).toBe('connecting');
+  });
+
+  it('stop() leaves tasks running by default', async () => {
+    const { d, executor, agent } = await setup();
+    const a = makeTask();
+    d.upsert(a);
+    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await agent.stop();
+    expect(executor.runtime(a.id)).toBe('running');
+    expect(agent.status().session).toBe('stopped');
+  });
+});

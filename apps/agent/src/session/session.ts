@@ -1,0 +1,270 @@
+/**
+ * The agent's side of the Dispatcher protocol (swarmkit.md §7). One session at
+ * a time: open `Session`, take the session ID from its first message, heartbeat
+ * immediately and then every returned period, stream `Assignments` into the
+ * worker and send status batches through `UpdateTaskStatus`. Any failure tears
+ * the session down; a new one starts after the jittered backoff.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { TaskSchema, err, ok, systemClock, systemRng, type Clock, type NodeDescription, type Rng, type Task } from '@swarm/shared';
+import type { SendStatuses } from '../worker/reporter.js';
+import { jittered, nextBackoff } from './backoff.js';
+import { createDispatcherClient, type AssignmentsMessage, type DispatcherClient, type SessionMessage, type WeightedPeer } from './proto.js';
+
+export interface SessionHandlers {
+  describe(): Promise<NodeDescription>;
+  onComplete(tasks: Task[]): Promise<void>;
+  onIncremental(updated: Task[], removed: string[]): Promise<void>;
+  /** A session is up: install the sender and re-report every task. */
+  onConnected(send: SendStatuses): void;
+  onDisconnected(): void;
+}
+
+export interface SessionOptions {
+  nodeId: string;
+  managerAddr: string;
+  handlers: SessionHandlers;
+  credentials?: grpc.ChannelCredentials;
+  clock?: Clock;
+  rng?: Rng;
+  logger?: Logger;
+  /** Time allowed for the first SessionMessage (default 5 s). */
+  sessionTimeoutMs?: number;
+  /** Deadline of Heartbeat and UpdateTaskStatus calls (default 5 s). */
+  rpcTimeoutMs?: number;
+}
+
+export interface SessionStatus {
+  state: 'connecting' | 'ready' | 'stopped';
+  sessionId?: string;
+  managers: WeightedPeer[];
+  /** The node object as last sent by the dispatcher (JSON, unvalidated). */
+  node?: unknown;
+  lastError?: string;
+  /** Sessions established so far. */
+  sessions: number;
+  /** Times the Assignments stream was reopened after a sequencing gap. */
+  assignmentReopens: number;
+}
+
+export interface SessionClient {
+  status(): SessionStatus;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 5000;
+
+export function startSession(opts: SessionOptions): SessionClient {
+  const clock = opts.clock ?? systemClock;
+  const rng = opts.rng ?? systemRng;
+  const log = opts.logger;
+  const rpcTimeout = opts.rpcTimeoutMs ?? 5000;
+  const client = createDispatcherClient(opts.managerAddr, opts.credentials ?? grpc.credentials.createInsecure());
+  const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0 };
+  let stopped = false;
+  let abortCurrent: ((reason: string) => void) | undefined;
+  let wakeSleep: (() => void) | undefined;
+
+  const deadline = () => new Date(Date.now() + rpcTimeout);
+
+  const applySessionMessage = (m: SessionMessage) => {
+    if (m.managers.length > 0) st.managers = m.managers;
+    if (m.nodeJson) {
+      try {
+        st.node = JSON.parse(m.nodeJson);
+      } catch {
+        log?.warn('unparseable node_json in SessionMessage');
+      }
+    }
+  };
+
+  async function runSession(): Promise<{ established: boolean; reason: string }> {
+    let reason: string | undefined;
+    let signalFailed!: (r: string) => void;
+    const failed = new Promise<string>((r) => (signalFailed = r));
+    const fail = (r: string) => {
+      if (reason !== undefined) return;
+      reason = r;
+      signalFailed(r);
+    };
+    abortCurrent = fail;
+    const cleanups: Array<() => void> = [];
+
+    let description: NodeDescription;
+    try {
+      description = await opts.handlers.describe();
+    } catch (e) {
+      return { established: false, reason: `describe node: ${String(e)}` };
+    }
+    if (reason !== undefined) return { established: false, reason };
+
+    const call = client.Session({ nodeId: opts.nodeId, descriptionJson: JSON.stringify(description), sessionId: st.sessionId ?? '' });
+    cleanups.push(() => call.cancel());
+    let gotFirst!: (m: SessionMessage) => void;
+    const first = new Promise<SessionMessage>((r) => (gotFirst = r));
+    let firstSeen = false;
+    call.on('data', (m: SessionMessage) => {
+      if (firstSeen) return applySessionMessage(m);
+      firstSeen = true;
+      gotFirst(m);
+    });
+    call.on('error', (e: grpc.ServiceError) => fail(`session: ${e.details || e.message}`));
+    call.on('end', () => fail('session stream ended'));
+    const timer = clock.setTimeout(() => fail('no session message in time'), opts.sessionTimeoutMs ?? 5000);
+    const m = await Promise.race([first, failed.then(() => undefined)]);
+    timer.cancel();
+    if (!m || reason !== undefined) {
+      cleanups.forEach((c) => c());
+      return { established: false, reason: reason ?? 'session failed' };
+    }
+    const sessionId = m.sessionId;
+    st.sessionId = m.sessionId;
+    applySessionMessage(m);
+    st.state = 'ready';
+    st.sessions++;
+    log?.info({ sessionId, managers: st.managers.length }, 'session established');
+
+    cleanups.push(heartbeat(client, sessionId, fail));
+    cleanups.push(assignments(client, sessionId, fail));
+    opts.handlers.onConnected(sender(client, sessionId, fail));
+
+    const r = await failed;
+    st.state = 'connecting';
+    opts.handlers.onDisconnected();
+    cleanups.forEach((c) => c());
+    return { established: true, reason: r };
+  }
+
+  function heartbeat(c: DispatcherClient, sessionId: string, fail: (r: string) => void): () => void {
+    let timer: { cancel(): void } | undefined;
+    let done = false;
+    const beat = () => {
+      c.Heartbeat({ sessionId }, new grpc.Metadata(), { deadline: deadline() }, (e, res) => {
+        if (done) return;
+        if (e) return fail(`heartbeat: ${e.details || e.message}`);
+        timer = clock.setTimeout(beat, Number(res?.periodMs) || DEFAULT_HEARTBEAT_MS);
+      });
+    };
+    beat();
+    return () => {
+      done = true;
+      timer?.cancel();
+    };
+  }
+
+  function assignments(c: DispatcherClient, sessionId: string, fail: (r: string) => void): () => void {
+    let current: grpc.ClientReadableStream<AssignmentsMessage> | undefined;
+    let chain = Promise.resolve();
+    let done = false;
+
+    const open = () => {
+      if (done) return;
+      let last: number | undefined;
+      const s = c.Assignments({ sessionId });
+      current = s;
+      const handle = async (m: AssignmentsMessage) => {
+        if (s !== current || done) return;
+        if (m.type === 'COMPLETE') {
+          await opts.handlers.onComplete(parseTasks(m));
+        } else if (last === undefined || Number(m.appliesTo) !== last) {
+          log?.warn({ appliesTo: m.appliesTo, last }, 'assignment sequence gap; reopening the stream');
+          st.assignmentReopens++;
+          current = undefined;
+          s.cancel();
+          return open();
+        } else {
+          const removed = m.changes.filter((x) => x.action === 'REMOVE').map((x) => x.taskId);
+          await opts.handlers.onIncremental(parseTasks(m), removed);
+        }
+        last = Number(m.resultsIn);
+      };
+      s.on('data', (m: AssignmentsMessage) => {
+        chain = chain.then(() => handle(m)).catch((e: unknown) => log?.error({ err: e }, 'applying assignments failed'));
+      });
+      s.on('error', (e: grpc.ServiceError) => {
+        if (s === current) fail(`assignments: ${e.details || e.message}`);
+      });
+      s.on('end', () => {
+        if (s === current) fail('assignments stream ended');
+      });
+    };
+    open();
+    return () => {
+      done = true;
+      const s = current;
+      current = undefined;
+      s?.cancel();
+    };
+  }
+
+  function parseTasks(m: AssignmentsMessage): Task[] {
+    const tasks: Task[] = [];
+    for (const ch of m.changes) {
+      if (ch.action !== 'UPDATE') continue;
+      let json: unknown;
+      try {
+        json = JSON.parse(ch.taskJson);
+      } catch {
+        log?.error({ task: ch.taskId }, 'assignment task_json is not JSON; skipped');
+        continue;
+      }
+      const p = TaskSchema.safeParse(json);
+      if (p.success) tasks.push(p.data);
+      else log?.error({ task: ch.taskId, issues: p.error.issues.slice(0, 3) }, 'invalid task in assignment; skipped');
+    }
+    return tasks;
+  }
+
+  function sender(c: DispatcherClient, sessionId: string, fail: (r: string) => void): SendStatuses {
+    return (updates) =>
+      new Promise((resolve) => {
+        const req = { sessionId, updates: updates.map((u) => ({ taskId: u.taskId, statusJson: JSON.stringify(u.status) })) };
+        c.UpdateTaskStatus(req, new grpc.Metadata(), { deadline: deadline() }, (e) => {
+          if (!e) return resolve(ok(undefined));
+          if (e.code === grpc.status.PERMISSION_DENIED) {
+            // Not retriable: the task is no longer ours. Drop the batch rather than block the queue.
+            log?.warn({ err: e.details }, 'dispatcher refused status updates; dropped');
+            return resolve(ok(undefined));
+          }
+          if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.NOT_FOUND) fail(`update status: ${e.details}`);
+          resolve(err(e.details || e.message));
+        });
+      });
+  }
+
+  const loop = (async () => {
+    let backoff = 0;
+    while (!stopped) {
+      st.state = 'connecting';
+      const r = await runSession();
+      abortCurrent = undefined;
+      if (stopped) break;
+      st.lastError = r.reason;
+      if (r.established) backoff = 0;
+      backoff = nextBackoff(backoff);
+      const delay = jittered(backoff, rng);
+      log?.warn({ reason: r.reason, delay }, 'session ended; reconnecting');
+      await new Promise<void>((resolve) => {
+        const t = clock.setTimeout(resolve, delay);
+        wakeSleep = () => {
+          t.cancel();
+          resolve();
+        };
+      });
+      wakeSleep = undefined;
+    }
+    st.state = 'stopped';
+  })();
+
+  return {
+    status: () => ({ ...st, managers: [...st.managers] }),
+    async stop() {
+      stopped = true;
+      abortCurrent?.('stopped');
+      wakeSleep?.();
+      await loop;
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * A small in-test Dispatcher gRPC server on 127.0.0.1:0. It keeps a task set,
+ * answers Session/Heartbeat/Assignments/UpdateTaskStatus like the real one
+ * (COMPLETE first, then INCREMENTAL with applies_to/results_in), and records
+ * what the agent sent.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Task, TaskStatus } from '@swarm/shared';
+import { dispatcherPackage, type AssignmentsMessage, type SessionMessage } from '../session/proto.js';
+
+type Stream<T> = grpc.ServerWritableStream<{ sessionId: string; nodeId?: string; descriptionJson?: string }, T>;
+
+export async function startFakeDispatcher(opts: { heartbeatMs?: number; failStatusUpdates?: number } = {}) {
+  const tasks = new Map<string, Task>();
+  const sessions: Array<{ sessionId: string; nodeId: string; description: unknown; call: Stream<SessionMessage> }> = [];
+  const streams: Array<{ sessionId: string; seq: number; call: Stream<AssignmentsMessage> }> = [];
+  const statuses: Array<{ sessionId: string; taskId: string; status: TaskStatus }> = [];
+  let heartbeats = 0;
+  let failStatus = opts.failStatusUpdates ?? 0;
+  let current: string | undefined;
+
+  const liveStreams = () => streams.filter((s) => s.sessionId === current && !s.call.cancelled && s.call.writable);
+
+  const impl: grpc.UntypedServiceImplementation = {
+    Session(call: Stream<SessionMessage>) {
+      const sessionId = `session-${sessions.length + 1}`;
+      current = sessionId;
+      sessions.push({ sessionId, nodeId: call.request.nodeId ?? '', description: JSON.parse(call.request.descriptionJson || 'null'), call });
+      call.write({ sessionId, nodeJson: JSON.stringify({ id: call.request.nodeId }), managers: [{ nodeId: 'm1', addr: '127.0.0.1:1', weight: 10 }] });
+    },
+    Heartbeat(call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
+      if (call.request.sessionId !== current) return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'session invalid' });
+      heartbeats++;
+      cb(null, { periodMs: opts.heartbeatMs ?? 5000 });
+    },
+    UpdateTaskStatus(call: grpc.ServerUnaryCall<{ sessionId: string; updates: Array<{ taskId: string; statusJson: string }> }, unknown>, cb: grpc.sendUnaryData<unknown>) {
+      if (failStatus > 0) {
+        failStatus--;
+        return cb({ code: grpc.status.UNAVAILABLE, details: 'try again' });
+      }
+      for (const u of call.request.updates) statuses.push({ sessionId: call.request.sessionId, taskId: u.taskId, status: JSON.parse(u.statusJson) });
+      cb(null, {});
+    },
+    Assignments(call: Stream<AssignmentsMessage>) {
+      const s = { sessionId: call.request.sessionId, seq: 1, call };
+      streams.push(s);
+      call.write({
+        type: 'COMPLETE',
+        appliesTo: 0,
+        resultsIn: 1,
+        changes: [...tasks.values()].map((t) => ({ action: 'UPDATE', taskId: t.id, taskJson: JSON.stringify(t) })),
+      });
+    },
+  };
+
+  const server = new grpc.Server();
+  server.addService(dispatcherPackage().Dispatcher.service, impl);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+
+  const push = (changes: AssignmentsMessage['changes'], gap = false) => {
+    for (const s of liveStreams()) {
+      const appliesTo = gap ? s.seq + 100 : s.seq;
+      s.seq++;
+      s.call.write({ type: 'INCREMENTAL', appliesTo, resultsIn: s.seq, changes });
+    }
+  };
+
+  return {
+    addr: `127.0.0.1:${port}`,
+    sessions,
+    streams,
+    statuses,
+    heartbeats: () => heartbeats,
+    /** Latest reported state of a task. */
+    reported: (taskId: string) => statuses.filter((s) => s.taskId === taskId).at(-1)?.status,
+    upsert(task: Task) {
+      tasks.set(task.id, task);
+      push([{ action: 'UPDATE', taskId: task.id, taskJson: JSON.stringify(task) }]);
+    },
+    remove(taskId: string) {
+      tasks.delete(taskId);
+      push([{ action: 'REMOVE', taskId, taskJson: '' }]);
+    },
+    /** Change the task set without telling anyone, then send a message that does not follow on. */
+    gap(task: Task) {
+      tasks.set(task.id, task);
+      push([], true);
+    },
+    /** End the current session with UNAVAILABLE, as a restarting manager would. */
+    dropSession() {
+      current = undefined;
+      for (const s of sessions) if (!s.call.cancelled) s.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'dispatcher restarting' });
+      for (const s of streams) if (!s.call.cancelled) s.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'dispatcher restarting' });
+    },
+    async close() {
+      server.forceShutdown();
+    },
+  };
+}

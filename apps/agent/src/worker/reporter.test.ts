@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { TaskState as S, err, ok, type Result, type TaskStatus } from '@swarm/shared';
+import { manualClock } from '../testing/tasks.js';
+import { createReporter, type StatusUpdate } from './reporter.js';
+
+const st = (state: S, message = ''): TaskStatus => ({ timestamp: 0, state, message });
+
+/** A sender whose calls the test answers one by one. */
+function fakeSender() {
+  const calls: Array<{ updates: StatusUpdate[]; answer: (r: Result<void, string>) => void }> = [];
+  const send = (updates: StatusUpdate[]) => new Promise<Result<void, string>>((answer) => calls.push({ updates, answer }));
+  return { calls, send };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('status reporter', () => {
+  it('coalesces per task: latest state wins, lower states are dropped', async () => {
+    const r = createReporter({ clock: manualClock() });
+    r.report('a', st(S.ACCEPTED));
+    r.report('a', st(S.PREPARING));
+    r.report('a', st(S.ACCEPTED)); // older: dropped
+    r.report('b', st(S.RUNNING));
+    r.report('a', st(S.RUNNING, 'started'));
+    const s = fakeSender();
+    r.setSender(s.send);
+    expect(s.calls).toHaveLength(1);
+    expect(s.calls[0]!.updates).toEqual([
+      { taskId: 'a', status: st(S.RUNNING, 'started') },
+      { taskId: 'b', status: st(S.RUNNING) },
+    ]);
+    s.calls[0]!.answer(ok(undefined));
+    await r.idle();
+    r.report('a', st(S.PREPARING)); // lower than acknowledged: dropped
+    expect(r.pending()).toBe(0);
+    r.report('a', st(S.RUNNING, 'same state again')); // equal is allowed (re-report after a new session)
+    expect(s.calls).toHaveLength(2);
+  });
+
+  it('batches updates queued while a send is in flight', async () => {
+    const r = createReporter({ clock: manualClock() });
+    const s = fakeSender();
+    r.setSender(s.send);
+    r.report('a', st(S.ACCEPTED));
+    r.report('a', st(S.PREPARING));
+    r.report('b', st(S.ACCEPTED));
+    expect(s.calls.map((c) => c.updates.length)).toEqual([1]);
+    s.calls[0]!.answer(ok(undefined));
+    await tick();
+    expect(s.calls[1]!.updates).toEqual([
+      { taskId: 'a', status: st(S.PREPARING) },
+      { taskId: 'b', status: st(S.ACCEPTED) },
+    ]);
+  });
+
+  it('retries failed sends after a backoff until acknowledged, keeping newer states', async () => {
+    const clock = manualClock();
+    const r = createReporter({ clock, retryMs: { initial: 100, max: 400 } });
+    const s = fakeSender();
+    r.setSender(s.send);
+    r.report('a', st(S.RUNNING));
+    s.calls[0]!.answer(err('unavailable'));
+    await tick();
+    r.report('a', st(S.FAILED, 'newer while failing'));
+    expect(s.calls).toHaveLength(1); // waiting for the retry timer
+    clock.advance(100);
+    expect(s.calls).toHaveLength(2);
+    expect(s.calls[1]!.updates).toEqual([{ taskId: 'a', status: st(S.FAILED, 'newer while failing') }]);
+    s.calls[1]!.answer(ok(undefined));
+    await r.idle();
+    expect(r.pending()).toBe(0);
+  });
+
+  it('holds statuses while there is no session', async () => {
+    const r = createReporter({ clock: manualClock() });
+    r.report('a', st(S.RUNNING));
+    expect(r.pending()).toBe(1);
+    const s = fakeSender();
+    r.setSender(s.send);
+    r.setSender(undefined);
+    s.calls[0]!.answer(err('session closed'));
+    await tick();
+    expect(r.pending()).toBe(1);
+  });
+});

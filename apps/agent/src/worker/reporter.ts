@@ -1,0 +1,123 @@
+/**
+ * Status reporter (SwarmKit agent/reporter.go): coalesces per task — the
+ * latest state wins, a lower state than one already queued or acknowledged is
+ * dropped — and sends batches through the current session, retrying until the
+ * dispatcher acknowledges. With no session, statuses wait in the queue.
+ */
+import type { Logger } from 'pino';
+import { systemClock, type Clock, type Result, type TaskStatus } from '@swarm/shared';
+
+export interface StatusUpdate {
+  taskId: string;
+  status: TaskStatus;
+}
+
+export type SendStatuses = (updates: StatusUpdate[]) => Promise<Result<void, string>>;
+
+export interface Reporter {
+  report(taskId: string, status: TaskStatus): void;
+  /** Install (or clear, with undefined) the session's sender. */
+  setSender(send: SendStatuses | undefined): void;
+  /** Forget a task (it left the node). */
+  forget(taskId: string): void;
+  pending(): number;
+  /** Resolves when the queue is empty and nothing is in flight. */
+  idle(): Promise<void>;
+  close(): void;
+}
+
+export interface ReporterOptions {
+  clock?: Clock;
+  logger?: Logger;
+  maxBatch?: number;
+  retryMs?: { initial: number; max: number };
+}
+
+export function createReporter(opts: ReporterOptions = {}): Reporter {
+  const clock = opts.clock ?? systemClock;
+  const maxBatch = opts.maxBatch ?? 1000;
+  const retry = opts.retryMs ?? { initial: 100, max: 2000 };
+  const queue = new Map<string, TaskStatus>();
+  const acked = new Map<string, number>();
+  let send: SendStatuses | undefined;
+  let inflight = false;
+  let retryTimer: { cancel(): void } | undefined;
+  let failures = 0;
+  let closed = false;
+  let idleWaiters: Array<() => void> = [];
+
+  const enqueue = (taskId: string, status: TaskStatus) => {
+    const queuedState = queue.get(taskId)?.state ?? -1;
+    const ackedState = acked.get(taskId) ?? -1;
+    if (status.state < queuedState || status.state < ackedState) return false;
+    queue.set(taskId, status);
+    return true;
+  };
+
+  const settleIdle = () => {
+    if (queue.size > 0 || inflight) return;
+    const ws = idleWaiters;
+    idleWaiters = [];
+    for (const w of ws) w();
+  };
+
+  async function pump(): Promise<void> {
+    if (closed || inflight || retryTimer || !send || queue.size === 0) return settleIdle();
+    const batch: StatusUpdate[] = [];
+    for (const [taskId, status] of queue) {
+      batch.push({ taskId, status });
+      queue.delete(taskId);
+      if (batch.length >= maxBatch) break;
+    }
+    inflight = true;
+    let r: Result<void, string>;
+    try {
+      r = await send(batch);
+    } catch (e) {
+      r = { ok: false, error: String(e) };
+    }
+    inflight = false;
+    if (r.ok) {
+      failures = 0;
+      for (const u of batch) if (u.status.state > (acked.get(u.taskId) ?? -1)) acked.set(u.taskId, u.status.state);
+    } else {
+      for (const u of batch) enqueue(u.taskId, u.status);
+      const delay = Math.min(retry.initial * 2 ** failures, retry.max);
+      failures++;
+      opts.logger?.debug({ err: r.error, delay, n: batch.length }, 'status report failed; retrying');
+      retryTimer = clock.setTimeout(() => {
+        retryTimer = undefined;
+        void pump();
+      }, delay);
+    }
+    void pump();
+  }
+
+  return {
+    report(taskId, status) {
+      if (enqueue(taskId, status)) void pump();
+    },
+    setSender(s) {
+      send = s;
+      failures = 0;
+      retryTimer?.cancel();
+      retryTimer = undefined;
+      void pump();
+    },
+    forget(taskId) {
+      queue.delete(taskId);
+      acked.delete(taskId);
+      settleIdle();
+    },
+    pending: () => queue.size + (inflight ? 1 : 0),
+    idle() {
+      if (queue.size === 0 && !inflight) return Promise.resolve();
+      return new Promise((r) => idleWaiters.push(r));
+    },
+    close() {
+      closed = true;
+      retryTimer?.cancel();
+      retryTimer = undefined;
+    },
+  };
+}

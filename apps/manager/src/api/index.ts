@@ -1,0 +1,2 @@
+export { appRouter, type AppRouter } from './root.js';
+export type { ApiContext } from './trpc.js';

@@ -1,0 +1,22 @@
+import { TRPCError } from '@trpc/server';
+import type { Cluster } from '@swarm/shared';
+import { publicProcedure, router } from '../trpc.js';
+
+/** The CA key never leaves the managers' store. */
+export const redactCluster = (c: Cluster): Cluster => {
+  if (!c.rootCa) return c;
+  const { caKey: _, ...rootCa } = c.rootCa;
+  return { ...c, rootCa };
+};
+
+export const clusterRouter = router({
+  inspect: publicProcedure.query(({ ctx }) => {
+    const c = ctx.store.view((tx) => tx.list('clusters')[0]);
+    if (!c) throw new TRPCError({ code: 'NOT_FOUND', message: 'cluster default not found' });
+    return redactCluster(c);
+  }),
+});
+
+export const systemRouter = router({
+  version: publicProcedure.query(({ ctx }) => ({ version: ctx.self.version, nodeId: ctx.self.nodeId })),
+});

@@ -1,0 +1,33 @@
+/** The one tRPC init: context, error shape and the procedure builders. */
+import { TRPCError, initTRPC } from '@trpc/server';
+import { ZodError } from 'zod';
+import { type Result, formatZodError } from '@swarm/shared';
+import type { ControlError } from '../control/errors.js';
+import type { Store } from '../store/store.js';
+
+export interface ApiContext {
+  store: Store;
+  /** This manager. */
+  self: { nodeId: string; version: string };
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    // Input validation errors read "field.path: what is wrong; ...".
+    if (error.cause instanceof ZodError) return { ...shape, message: formatZodError(error.cause) };
+    return shape;
+  },
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure;
+
+/** Unwraps a control Result into a value or a TRPCError with the right code. */
+export function unwrap<T>(r: Result<T, ControlError | string>): T {
+  if (r.ok) return r.value;
+  const e = r.error;
+  if (typeof e === 'string') throw new TRPCError({ code: 'NOT_FOUND', message: e });
+  const code = e.code === 'UNAVAILABLE' ? 'INTERNAL_SERVER_ERROR' : e.code;
+  throw new TRPCError({ code, message: e.message });
+}

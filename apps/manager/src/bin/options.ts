@@ -1,0 +1,58 @@
+/** swarmd's command line, validated with zod: SwarmKit's flags where they apply. */
+import os from 'node:os';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { formatZodError } from '@swarm/shared';
+import { parseHostPort } from '../server/http.js';
+import { VERSION } from '../version.js';
+
+const HostPort = (def: number) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return parseHostPort(s, def);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+export const SwarmdOptionsSchema = z.object({
+  stateDir: z.string().min(1),
+  hostname: z.string().min(1).optional(),
+  listenRemoteApi: HostPort(4242),
+  listenControlApi: z.string().min(1),
+  listenHttp: HostPort(4280).optional(),
+  engineAddr: z.string().regex(/^(unix|tcp|http|https):\/\//, 'must be unix:///path or tcp://host:port'),
+  executor: z.enum(['docker', 'process', 'sim', 'auto']),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  webDir: z.string().optional(),
+});
+export type SwarmdOptions = z.infer<typeof SwarmdOptionsSchema>;
+
+export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
+  const cmd = new Command('swarmd')
+    .description('Run a swarm node: manager and agent in one process')
+    .version(VERSION, '-v, --version')
+    .option('-d, --state-dir <dir>', 'state directory', '/var/lib/swarmd')
+    .option('--hostname <name>', 'override the reported hostname', undefined)
+    .option('--listen-remote-api <addr>', 'gRPC address for agents (TLS arrives with node certificates; keep it on loopback until then)', '127.0.0.1:4242')
+    .option('--listen-control-api <path>', 'control API unix socket (mode 0600)', '/var/run/swarmd.sock')
+    .option('--listen-http <addr>', 'dashboard and tRPC API over HTTP/WebSocket', '127.0.0.1:4280')
+    .option('--no-listen-http', 'do not serve HTTP')
+    .option('--engine-addr <addr>', 'Docker Engine address', 'unix:///var/run/docker.sock')
+    .addOption(new Option('--executor <kind>', 'how tasks run (auto: docker when the engine answers, else process)').choices(['docker', 'process', 'sim', 'auto']).default('auto'))
+    .addOption(new Option('-l, --log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('--web-dir <dir>', 'dashboard static files (default: the built apps/web/out)')
+    .exitOverride();
+  cmd.parse(argv, { from: 'user' });
+  const o = cmd.opts();
+  const parsed = SwarmdOptionsSchema.safeParse({
+    ...o,
+    hostname: o['hostname'] ?? undefined,
+    listenHttp: o['listenHttp'] === false ? undefined : o['listenHttp'],
+  });
+  if (!parsed.success) throw new Error(`invalid flags: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+export const defaultHostname = () => os.hostname();

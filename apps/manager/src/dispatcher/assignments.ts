@@ -1,0 +1,82 @@
+/**
+ * One agent's Assignments stream: a COMPLETE message with every task on the
+ * node that the scheduler has assigned, then INCREMENTAL batches of changes.
+ * Status changes the agent reported itself are not echoed back.
+ */
+import type { CommitEvent, Task } from '@swarm/shared';
+import { TaskState } from '@swarm/shared';
+import type { Store } from '../store/store.js';
+import type { AssignmentChange, AssignmentsMessage } from './proto.js';
+
+/** What the agent acts on; a change to anything else is a status echo. */
+const agentView = (t: Task) => JSON.stringify([t.spec, t.desiredState, t.specVersion, t.nodeId, t.serviceAnnotations]);
+const visible = (t: Task) => t.status.state >= TaskState.ASSIGNED;
+
+export interface AssignmentStream {
+  close(): void;
+}
+
+export function openAssignments(opts: {
+  store: Store;
+  nodeId: string;
+  send: (msg: AssignmentsMessage) => void;
+  /** Batching window for incremental changes. */
+  batchMs?: number;
+  maxBatch?: number;
+}): AssignmentStream {
+  const { store, nodeId, send } = opts;
+  const batchMs = opts.batchMs ?? 10;
+  const maxBatch = opts.maxBatch ?? 100;
+  const sent = new Map<string, string>();
+  let seq = 0;
+  let pending = new Map<string, AssignmentChange>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const flush = () => {
+    timer = undefined;
+    if (pending.size === 0) return;
+    const changes = [...pending.values()];
+    pending = new Map();
+    send({ type: 'INCREMENTAL', applies_to: seq, results_in: ++seq, changes });
+  };
+  const queue = (c: AssignmentChange) => {
+    pending.set(c.task_id, c);
+    if (pending.size >= maxBatch) flush();
+    else timer ??= setTimeout(flush, batchMs);
+  };
+
+  const onCommit = (event: CommitEvent) => {
+    for (const c of event.changes) {
+      if (c.table !== 'tasks') continue;
+      const t = c.object;
+      const mine = t.nodeId === nodeId;
+      if (c.action === 'delete' || !mine) {
+        if (sent.delete(t.id)) queue({ action: 'REMOVE', task_id: t.id, task_json: '' });
+        continue;
+      }
+      if (!visible(t)) continue;
+      const view = agentView(t);
+      if (sent.get(t.id) === view && t.status.state > TaskState.ASSIGNED) continue; // status echo
+      sent.set(t.id, view);
+      queue({ action: 'UPDATE', task_id: t.id, task_json: JSON.stringify(t) });
+    }
+  };
+
+  // Subscribe and take the snapshot in the same synchronous turn: nothing is missed or doubled.
+  const unsubscribe = store.subscribe(onCommit);
+  const tasks = store.view((tx) => tx.tasksByNode(nodeId)).filter(visible);
+  for (const t of tasks) sent.set(t.id, agentView(t));
+  send({
+    type: 'COMPLETE',
+    applies_to: 0,
+    results_in: ++seq,
+    changes: tasks.map((t) => ({ action: 'UPDATE', task_id: t.id, task_json: JSON.stringify(t) })),
+  });
+
+  return {
+    close() {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

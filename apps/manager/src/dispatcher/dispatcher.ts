@@ -1,0 +1,181 @@
+/**
+ * The agent-facing Dispatcher service (leader only): sessions, heartbeats,
+ * task status reports and assignment streams, over gRPC. Every agent message
+ * is validated with zod before it touches the store.
+ *
+ *   agent ──Session──► register (node READY) ──► SessionMessage stream
+ *         ──Heartbeat─► re-arm timer ── expiry ──► node DOWN
+ *         ──UpdateTaskStatus─► status batcher ──► store
+ *         ◄─Assignments── COMPLETE, then INCREMENTAL from store commits
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  type Clock, type Node, type Result, type Rng, NodeDescriptionSchema, TaskStatusSchema, formatZodError, newId, ok, err, systemClock, systemRng,
+} from '@swarm/shared';
+import type { Store } from '../store/store.js';
+import { openAssignments } from './assignments.js';
+import { createHeartbeatTracker } from './heartbeat.js';
+import type * as P from './proto.js';
+import { createStatusBatcher } from './status-batcher.js';
+
+export interface DispatcherDeps {
+  store: Store;
+  clock?: Clock;
+  rng?: Rng;
+  /** This manager's node ID (written as `appliedBy`). */
+  managerId: () => string;
+  /** The managers agents may connect to. */
+  managers: () => Array<{ node_id: string; addr: string; weight: number }>;
+  /** Who is calling: the node ID from the peer certificate, or (without TLS) from the request. */
+  identify: (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, claimed: string) => string | undefined;
+  log?: (msg: string) => void;
+}
+
+interface Session { id: string; nodeId: string; close: () => void; streams: Set<() => void> }
+
+export interface Dispatcher {
+  implementation: grpc.UntypedServiceImplementation;
+  stop(): Promise<void>;
+  /** Resolves when every queued status report is in the store (tests). */
+  flush(): Promise<void>;
+  /** Arms heartbeat timers for nodes expected to reconnect (UNKNOWN after a restart). */
+  expect(nodeIds: string[]): void;
+}
+
+const peerIp = (peer: string) => peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+const status = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { store } = deps;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? (() => {});
+  const sessions = new Map<string, Session>();
+  const batcher = createStatusBatcher({ store, clock, managerId: deps.managerId });
+
+  const markDown = async (nodeId: string, message: string) => {
+    for (const s of [...sessions.values()]) if (s.nodeId === nodeId) s.close();
+    await store.update((tx) => {
+      const n = tx.get('nodes', nodeId);
+      if (!n || n.status.state === 'DOWN') return ok(undefined);
+      return tx.update('nodes', { ...n, status: { ...n.status, state: 'DOWN', message } });
+    });
+    log(`node ${nodeId} is down: ${message}`);
+  };
+  const heartbeats = createHeartbeatTracker({
+    clock,
+    rng: deps.rng ?? systemRng,
+    periodMs: () => store.view((tx) => tx.list('clusters')[0]?.spec.dispatcher.heartbeatPeriodMs ?? 5000),
+    onExpired: (nodeId) => void markDown(nodeId, 'heartbeat failure'),
+  });
+
+  const sessionOf = (id: string): Session => {
+    const s = sessions.get(id);
+    if (!s) throw status(grpc.status.INVALID_ARGUMENT, 'session invalid');
+    return s;
+  };
+
+  const session = async (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>) => {
+    const nodeId = deps.identify(call, call.request.node_id);
+    if (!nodeId) return call.destroy(status(grpc.status.UNAUTHENTICATED, 'node identity unknown'));
+    let description;
+    try {
+      const parsed = NodeDescriptionSchema.safeParse(JSON.parse(call.request.description_json || '{}'));
+      if (!parsed.success) return call.destroy(status(grpc.status.INVALID_ARGUMENT, `invalid node description: ${formatZodError(parsed.error)}`));
+      description = parsed.data;
+    } catch {
+      return call.destroy(status(grpc.status.INVALID_ARGUMENT, 'node description is not JSON'));
+    }
+    const addr = peerIp(call.getPeer());
+    const r = await store.update((tx): Result<Node, string> => {
+      const n = tx.get('nodes', nodeId);
+      if (!n) return err('node not found');
+      const u = tx.update('nodes', { ...n, description, status: { state: 'READY', message: '', addr } });
+      return u.ok ? u : err(u.error.message);
+    });
+    if (!r.ok) return call.destroy(status(grpc.status.NOT_FOUND, typeof r.error === 'string' ? r.error : r.error.message));
+    const id = newId();
+    const send = (node: Node) => call.write({ session_id: id, node_json: JSON.stringify(node), managers: deps.managers() });
+    const unsubscribe = store.subscribe((e) => {
+      for (const c of e.changes) if (c.table === 'nodes' && c.object.id === nodeId && c.action !== 'delete') send(c.object);
+    });
+    const streams = new Set<() => void>();
+    const close = () => {
+      if (!sessions.delete(id)) return;
+      unsubscribe();
+      for (const end of streams) end();
+      call.end();
+    };
+    sessions.set(id, { id, nodeId, close, streams });
+    call.on('cancelled', close);
+    call.on('error', close);
+    heartbeats.beat(nodeId);
+    send(r.value);
+    log(`session ${id} opened for node ${nodeId} (${description.hostname})`);
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {
+    Session: (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>) => {
+      session(call).catch((e) => call.destroy(status(grpc.status.INTERNAL, String(e))));
+    },
+    Heartbeat(call: grpc.ServerUnaryCall<P.HeartbeatRequest, P.HeartbeatResponse>, cb: grpc.sendUnaryData<P.HeartbeatResponse>) {
+      try {
+        const s = sessionOf(call.request.session_id);
+        cb(null, { period_ms: heartbeats.beat(s.nodeId) });
+      } catch (e) {
+        cb(e as grpc.ServiceError);
+      }
+    },
+    UpdateTaskStatus(call: grpc.ServerUnaryCall<P.UpdateTaskStatusRequest, object>, cb: grpc.sendUnaryData<object>) {
+      try {
+        const s = sessionOf(call.request.session_id);
+        const updates = call.request.updates.map((u) => {
+          let json: unknown;
+          try {
+            json = JSON.parse(u.status_json);
+          } catch {
+            throw status(grpc.status.INVALID_ARGUMENT, `status of task ${u.task_id} is not JSON`);
+          }
+          const parsed = TaskStatusSchema.safeParse(json);
+          if (!parsed.success) throw status(grpc.status.INVALID_ARGUMENT, `invalid status for task ${u.task_id}: ${formatZodError(parsed.error)}`);
+          const task = store.view((tx) => tx.get('tasks', u.task_id));
+          if (task && task.nodeId !== s.nodeId) throw status(grpc.status.PERMISSION_DENIED, 'cannot update a task not assigned this node');
+          return { id: u.task_id, status: parsed.data };
+        });
+        for (const u of updates) batcher.add(u.id, u.status);
+        cb(null, {});
+      } catch (e) {
+        cb(e as grpc.ServiceError);
+      }
+    },
+    Assignments(call: grpc.ServerWritableStream<P.AssignmentsRequest, P.AssignmentsMessage>) {
+      const s = sessions.get(call.request.session_id);
+      if (!s) return call.destroy(status(grpc.status.INVALID_ARGUMENT, 'session invalid'));
+      const stream = openAssignments({ store, nodeId: s.nodeId, send: (m) => call.write(m) });
+      const done = () => {
+        stream.close();
+        s.streams.delete(end);
+      };
+      const end = () => {
+        done();
+        call.end();
+      };
+      s.streams.add(end);
+      call.on('cancelled', done);
+      call.on('error', done);
+      call.on('close', done);
+    },
+  };
+
+  return {
+    implementation,
+    flush: () => batcher.flush(),
+    expect(nodeIds) {
+      for (const id of nodeIds) heartbeats.beat(id, 2);
+    },
+    async stop() {
+      heartbeats.stop();
+      for (const s of [...sessions.values()]) s.close();
+      await batcher.stop();
+    },
+  };
+}

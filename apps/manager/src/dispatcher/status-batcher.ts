@@ -1,0 +1,60 @@
+/**
+ * Task status reports from agents, queued per task (latest wins) and written
+ * in one transaction per flush. Lower or equal states are dropped: task
+ * states only move forward.
+ */
+import { type Clock, type TaskStatus, ok } from '@swarm/shared';
+import type { Store } from '../store/store.js';
+
+export interface StatusBatcher {
+  add(taskId: string, status: TaskStatus): void;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createStatusBatcher(opts: { store: Store; clock: Clock; managerId: () => string; flushMs?: number; maxQueued?: number }): StatusBatcher {
+  const flushMs = opts.flushMs ?? 10;
+  const maxQueued = opts.maxQueued ?? 10_000;
+  let queue = new Map<string, TaskStatus>();
+  let timer: { cancel(): void } | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const write = async (batch: Map<string, TaskStatus>) => {
+    const r = await opts.store.update((tx) => {
+      for (const [id, status] of batch) {
+        const t = tx.get('tasks', id);
+        if (!t) continue;
+        const forward = status.state > t.status.state;
+        const sameStateNews = status.state === t.status.state && (status.message !== t.status.message || status.err !== t.status.err);
+        if (!forward && !sameStateNews) continue;
+        tx.update('tasks', { ...t, status: { ...status, appliedBy: opts.managerId(), appliedAt: tx.now } });
+      }
+      return ok(undefined);
+    });
+    if (!r.ok) throw new Error(`task status write failed: ${JSON.stringify(r.error)}`);
+  };
+
+  const flush = (): Promise<void> => {
+    timer?.cancel();
+    timer = undefined;
+    if (queue.size === 0) return inFlight;
+    const batch = queue;
+    queue = new Map();
+    inFlight = inFlight.catch(() => {}).then(() => write(batch));
+    return inFlight;
+  };
+
+  return {
+    add(taskId, status) {
+      const prev = queue.get(taskId);
+      if (prev && prev.state > status.state) return;
+      queue.set(taskId, status);
+      if (queue.size >= maxQueued) void flush();
+      else timer ??= opts.clock.setTimeout(() => void flush().catch(() => {}), flushMs);
+    },
+    flush,
+    async stop() {
+      await flush().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export type { AppRouter } from './api/index.js';
+export { startManager, type ManagerOptions, type Manager } from './manager.js';

@@ -1,0 +1,204 @@
+/**
+ * Replicated-service reconciliation as a pure function: from a service, its
+ * tasks and the nodes, decide which tasks to create, which to stop, which
+ * held replacements to start and which old tasks to delete. No IO, no clock:
+ * `now` and `newId` are passed in. See SwarmKit's replicated orchestrator,
+ * restart supervisor, updater and task reaper (swarmkit.md §4).
+ */
+import { type Node, type Service, type Task, TaskState } from '@swarm/shared';
+import { type NewTask, hasStopped, isInvalidNode, isRunnable, isTaskDirty, newTask, restartPolicy, shouldRestart } from './task.js';
+
+export interface Plan {
+  create: NewTask[];
+  /** Raise desired state (SHUTDOWN for restarts and updates, REMOVE for scale-down). */
+  stop: Array<{ id: string; desiredState: TaskState }>;
+  /** Held replacements (desired READY) that may start now. */
+  start: string[];
+  /** Tasks to delete from the store (history beyond the limit, removed tasks that stopped). */
+  remove: string[];
+  /** When to reconcile again because a restart delay runs out. */
+  wakeAt?: number;
+}
+
+export interface ReconcileInput {
+  service: Service;
+  tasks: readonly Task[];
+  nodes: ReadonlyMap<string, Node>;
+  now: number;
+  newId: () => string;
+  /** Tasks kept per slot, the live one included (cluster taskHistoryRetentionLimit). Negative: keep all. */
+  historyLimit: number;
+}
+
+/** After this long a held replacement starts even if the old task never reported stopping. */
+export const OLD_TASK_TIMEOUT_MS = 60_000;
+
+const byCreated = (a: Task, b: Task) => a.meta.createdAt - b.meta.createdAt || a.meta.version - b.meta.version;
+
+export function emptyPlan(): Plan {
+  return { create: [], stop: [], start: [], remove: [] };
+}
+
+function groupBySlot(tasks: readonly Task[]): Map<number, Task[]> {
+  const slots = new Map<number, Task[]>();
+  for (const t of tasks) {
+    const s = slots.get(t.slot) ?? [];
+    s.push(t);
+    slots.set(t.slot, s);
+  }
+  for (const s of slots.values()) s.sort(byCreated);
+  return slots;
+}
+
+/** A slot is occupied while it has a runnable task, or its newest task stopped for good. */
+function isOccupied(slot: Task[]): boolean {
+  if (slot.some(isRunnable)) return true;
+  const newest = slot[slot.length - 1];
+  return !!newest && hasStopped(newest) && !shouldRestart(newest, 0) && newest.desiredState !== TaskState.REMOVE;
+}
+
+export function reconcileReplicated(input: ReconcileInput): Plan {
+  const { service, now } = input;
+  const plan = emptyPlan();
+  const slots = groupBySlot(input.tasks);
+  const want = service.spec.mode.kind === 'replicated' ? service.spec.mode.replicas : 0;
+  const occupied = [...slots.entries()].filter(([, ts]) => isOccupied(ts));
+
+  let keep = occupied;
+  if (occupied.length > want) {
+    keep = chooseSlotsToKeep(occupied, want);
+    const kept = new Set(keep.map(([n]) => n));
+    for (const [n, ts] of occupied) {
+      if (kept.has(n)) continue;
+      for (const t of ts) if (t.desiredState < TaskState.REMOVE) plan.stop.push({ id: t.id, desiredState: TaskState.REMOVE });
+    }
+  } else if (occupied.length < want) {
+    const used = new Set(occupied.map(([n]) => n));
+    for (let n = 1, missing = want - occupied.length; missing > 0; n++) {
+      if (used.has(n)) continue;
+      plan.create.push(newTask(service, input.newId(), n, now));
+      missing--;
+    }
+  }
+  for (const [, ts] of keep) restartSlot(input, ts, plan);
+  rollingUpdate(input, keep, plan);
+  for (const ts of slots.values()) reapSlot(input, ts, plan);
+  return plan;
+}
+
+/** SwarmKit's scale-down order: keep running tasks, lower slots, and nodes with fewer copies. */
+function chooseSlotsToKeep(occupied: Array<[number, Task[]]>, want: number): Array<[number, Task[]]> {
+  const live = (ts: Task[]) => ts.filter(isRunnable);
+  const isRunning = (ts: Task[]) => live(ts).some((t) => t.status.state === TaskState.RUNNING);
+  const ordered = [...occupied].sort(([na, a], [nb, b]) => Number(isRunning(b)) - Number(isRunning(a)) || na - nb);
+  const perNode = new Map<string, number>();
+  const rank = new Map<number, number>();
+  for (const [n, ts] of ordered) {
+    const l = live(ts);
+    const node = l.length === 1 ? l[0]?.nodeId : undefined;
+    if (!node) {
+      rank.set(n, Number.MAX_SAFE_INTEGER);
+      continue;
+    }
+    const c = (perNode.get(node) ?? 0) + 1;
+    perNode.set(node, c);
+    rank.set(n, c);
+  }
+  return ordered
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => (rank.get(a.e[0]) ?? 0) - (rank.get(b.e[0]) ?? 0) || a.i - b.i)
+    .slice(0, want)
+    .map(({ e }) => e);
+}
+
+/** Restart supervisor: stopped tasks and tasks on invalid nodes get a held replacement. */
+function restartSlot(input: ReconcileInput, ts: Task[], plan: Plan): void {
+  const { service, now } = input;
+  for (const t of ts) {
+    if (!isRunnable(t)) continue;
+    const node = t.nodeId ? input.nodes.get(t.nodeId) : undefined;
+    const badNode = !!t.nodeId && isInvalidNode(node);
+    if (!hasStopped(t) && !badNode) continue;
+    plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
+    const policy = restartPolicy(t);
+    const earlier = ts.filter((o) => o !== t && o.specVersion === t.specVersion && o.meta.createdAt <= t.meta.createdAt);
+    const inWindow = policy.windowMs > 0 ? earlier.filter((o) => o.meta.createdAt >= now - policy.windowMs) : earlier;
+    if (!badNode && !shouldRestart(t, inWindow.length)) continue;
+    const drained = node?.spec.availability === 'DRAIN';
+    const repl = newTask(service, input.newId(), t.slot, now);
+    repl.desiredState = TaskState.READY;
+    repl.startAfter = now + (drained ? 0 : policy.delayMs);
+    plan.create.push(repl);
+    if (repl.startAfter > now) plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, repl.startAfter);
+  }
+  startHeld(input, ts, plan);
+}
+
+/** A held replacement starts once its delay passed and the slot's older tasks stopped. */
+function startHeld(input: ReconcileInput, ts: Task[], plan: Plan): void {
+  const { now } = input;
+  for (const t of ts) {
+    if (t.desiredState !== TaskState.READY) continue;
+    const at = t.startAfter ?? 0;
+    if (at > now) {
+      plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, at);
+      continue;
+    }
+    const blocking = ts.filter((o) => {
+      if (o === t || hasStopped(o) || o.meta.createdAt > t.meta.createdAt) return false;
+      if (o.status.state < TaskState.ASSIGNED && o.desiredState > TaskState.RUNNING) return false; // never ran
+      const node = o.nodeId ? input.nodes.get(o.nodeId) : undefined;
+      return !(o.nodeId && (!node || node.status.state === 'DOWN'));
+    });
+    if (blocking.length === 0 || now - at >= OLD_TASK_TIMEOUT_MS) plan.start.push(t.id);
+    else plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, at + OLD_TASK_TIMEOUT_MS);
+  }
+}
+
+/** Stateless rolling update: at most `parallelism` slots in flight, stop-first. */
+function rollingUpdate(input: ReconcileInput, keep: Array<[number, Task[]]>, plan: Plan): void {
+  const { service, now } = input;
+  const stopping = new Set(plan.stop.map((s) => s.id));
+  const parallelism = service.spec.update?.parallelism ?? 1;
+  let inFlight = 0;
+  const dirty: Task[][] = [];
+  for (const [, ts] of keep) {
+    const live = ts.filter((t) => isRunnable(t) && !stopping.has(t.id));
+    if (live.some((t) => !isTaskDirty(service, t) && t.status.state < TaskState.RUNNING) && ts.some((t) => isTaskDirty(service, t))) inFlight++;
+    if (live.length > 0 && live.every((t) => isTaskDirty(service, t))) dirty.push(live);
+  }
+  let budget = parallelism === 0 ? Infinity : Math.max(0, parallelism - inFlight);
+  for (const live of dirty) {
+    if (budget-- <= 0) break;
+    for (const t of live) plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
+    const first = live[0] as Task;
+    const repl = newTask(service, input.newId(), first.slot, now);
+    repl.desiredState = TaskState.READY;
+    repl.startAfter = now;
+    plan.create.push(repl);
+  }
+}
+
+/** Task reaper: removed tasks go once stopped; history beyond the limit goes oldest-first. */
+function reapSlot(input: ReconcileInput, ts: Task[], plan: Plan): void {
+  const stoppingNow = new Set(plan.stop.map((s) => s.id));
+  for (const t of ts) {
+    if (t.desiredState === TaskState.REMOVE && (t.status.state >= TaskState.COMPLETE || t.status.state < TaskState.ASSIGNED)) {
+      plan.remove.push(t.id);
+    }
+  }
+  const policy = ts[0] ? restartPolicy(ts[0]) : undefined;
+  const limit = policy && policy.maxAttempts > 0 ? policy.maxAttempts + 1 : input.historyLimit;
+  if (limit < 0) return;
+  const removed = new Set(plan.remove);
+  const remaining = ts.filter((t) => !removed.has(t.id));
+  let excess = remaining.length - limit;
+  for (const t of remaining) {
+    if (excess <= 0) break;
+    const dead = !isRunnable(t) && !stoppingNow.has(t.id) && (hasStopped(t) || t.status.state < TaskState.ASSIGNED);
+    if (dead) {
+      plan.remove.push(t.id);
+      excess--;
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The cluster store: in-memory tables, serializable transactions, and
+ * commit-delimited events. It is the only bus between manager components.
+ *
+ *   update(fn) ──► queue ──► batch: run fns over stacked overlays
+ *                              │
+ *                              ▼
+ *                   proposer.propose(commits)   (fsync / Raft)
+ *                              │
+ *                              ▼
+ *              apply to tables ─► version++ ─► listeners(CommitEvent)
+ *
+ * Writes are acknowledged only after the proposer made them durable; reads
+ * never see an uncommitted write. Many queued transactions share one propose
+ * (group commit).
+ */
+import type { CommitEvent, StoreSnapshot, TableName } from '@swarm/shared';
+import { type Clock, type Result, err, systemClock } from '@swarm/shared';
+import { applyToTables, emptyTables, type AnyObject, type BaseTables } from './tables.js';
+import { createReadTx, createWriteTx, type Overlay, type ReadTx, type WriteTx } from './tx.js';
+
+export interface Proposer {
+  /** Makes the commits durable (and later replicated). Rejects if they could not be. */
+  propose(commits: CommitEvent[]): Promise<void>;
+}
+
+export const nullProposer: Proposer = { propose: async () => {} };
+
+export type ProposeError = { kind: 'propose-failed'; message: string };
+
+type Listener = (event: CommitEvent) => void;
+type Queued = {
+  fn: (tx: WriteTx) => Result<unknown, unknown>;
+  resolve: (r: Result<unknown, unknown>) => void;
+  reject: (e: unknown) => void;
+};
+
+export interface Store {
+  version(): number;
+  view<T>(fn: (tx: ReadTx) => T): T;
+  /** Runs `fn` in a write transaction; an `{ ok: false }` result aborts it. */
+  update<T, E>(fn: (tx: WriteTx) => Result<T, E>): Promise<Result<T, E | ProposeError>>;
+  /** Called synchronously after each commit, in order. Returns an unsubscribe function. */
+  subscribe(listener: Listener): () => void;
+  /** Commits after `version`, or null if some of them are no longer retained. */
+  eventsSince(version: number): CommitEvent[] | null;
+  snapshot(): StoreSnapshot;
+  /** Replaces the whole state (recovery, Raft snapshot install). */
+  restore(snapshot: StoreSnapshot): void;
+  /** Applies an already-durable commit (WAL replay, Raft follower). */
+  applyCommitted(event: CommitEvent): void;
+  setProposer(p: Proposer): void;
+}
+
+export interface StoreOptions {
+  clock?: Clock;
+  proposer?: Proposer;
+  /** How many recent commits are kept for resuming watchers. */
+  retainEvents?: number;
+}
+
+export function createStore(opts: StoreOptions = {}): Store {
+  const clock = opts.clock ?? systemClock;
+  let proposer = opts.proposer ?? nullProposer;
+  const retain = opts.retainEvents ?? 10_000;
+  let base: BaseTables = emptyTables();
+  let version = 0;
+  let recent: CommitEvent[] = [];
+  const listeners = new Set<Listener>();
+  const queue: Queued[] = [];
+  let draining = false;
+
+  const apply = (event: CommitEvent): void => {
+    if (event.version <= version) return; // already applied (idempotent replay)
+    for (const c of event.changes) applyToTables(base, c.table, c.object.id, c.action === 'delete' ? null : (c.object as AnyObject));
+    version = event.version;
+    recent.push(event);
+    if (recent.length > retain * 2) recent = recent.slice(-retain);
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (e) {
+        // A listener bug must not break the store; surface it loudly.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  };
+
+  const runBatch = async (batch: Queued[]): Promise<void> => {
+    const overlays: Overlay[] = [];
+    const commits: CommitEvent[] = [];
+    const settle: Array<() => void> = [];
+    const committed: Array<{ q: Queued; r: Result<unknown, unknown> }> = [];
+    for (const q of batch) {
+      const next = version + commits.length + 1;
+      const { tx, overlay, changes } = createWriteTx(base, overlays, next, clock.now());
+      let r: Result<unknown, unknown>;
+      try {
+        r = q.fn(tx);
+      } catch (e) {
+        settle.push(() => q.reject(e));
+        continue;
+      }
+      const ch = r.ok ? changes() : [];
+      if (ch.length === 0) {
+        settle.push(() => q.resolve(r));
+        continue;
+      }
+      overlays.push(overlay);
+      commits.push({ version: next, changes: ch });
+      committed.push({ q, r });
+    }
+    if (commits.length > 0) {
+      try {
+        await proposer.propose(commits);
+        for (const c of commits) apply(c);
+        for (const { q, r } of committed) settle.push(() => q.resolve(r));
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        for (const { q } of committed) settle.push(() => q.resolve(err({ kind: 'propose-failed', message })));
+      }
+    }
+    for (const s of settle) s();
+  };
+
+  const drain = async (): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0, 512));
+    } finally {
+      draining = false;
+    }
+  };
+
+  return {
+    version: () => version,
+    view: (fn) => fn(createReadTx(base, [])),
+    update<T, E>(fn: (tx: WriteTx) => Result<T, E>) {
+      return new Promise<Result<T, E | ProposeError>>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as Queued['resolve'], reject });
+        void drain();
+      });
+    },
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    eventsSince(v) {
+      if (v >= version) return [];
+      const first = recent[0];
+      if (!first || first.version > v + 1) return null;
+      return recent.filter((e) => e.version > v);
+    },
+    snapshot() {
+      return {
+        version,
+        nodes: [...base.nodes.values()],
+        services: [...base.services.values()],
+        tasks: [...base.tasks.values()],
+        clusters: [...base.clusters.values()],
+      };
+    },
+    restore(s) {
+      base = emptyTables();
+      const tables: TableName[] = ['nodes', 'services', 'tasks', 'clusters'];
+      for (const t of tables) for (const o of s[t]) applyToTables(base, t, o.id, o as AnyObject);
+      version = s.version;
+      recent = [];
+    },
+    applyCommitted: apply,
+    setProposer(p) {
+      proposer = p;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Test harness: runs the real `swarmd` (built dist) as a child process on
+ * loopback with a per-run container label, talks to it with a tRPC client over
+ * its control socket, and cleans up every process, container and temp dir.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { AppRouter } from '../src/api/root.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SWARMD = path.resolve(here, '../dist/bin/swarmd.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function apiClient(socketPath: string) {
+  const dispatcher = new Agent({ connect: { socketPath } });
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: 'http://localhost/trpc', fetch: ((url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher })) as never })],
+  });
+}
+
+export interface Node {
+  dir: string;
+  socket: string;
+  runLabel: string;
+  client: ReturnType<typeof apiClient>;
+  proc(): ChildProcess;
+  output(): string;
+  /** kill -9 the process (by PID) and wait for it to exit. */
+  kill9(): Promise<void>;
+  /** Start it again on the same state dir and ports. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNode(opts: { executor?: string; engineAddr?: string; extraArgs?: string[]; runLabel?: string } = {}): Promise<Node> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarmd-test-'));
+  const socket = path.join(dir, 'swarm.sock');
+  const runLabel = opts.runLabel ?? `t${process.pid}-${Date.now().toString(36)}`;
+  const grpcPort = await freePort();
+  const args = [
+    SWARMD, '-d', dir, '--hostname', 'test-node', '--listen-control-api', socket,
+    '--listen-remote-api', `127.0.0.1:${grpcPort}`, '--no-listen-http', '--executor', opts.executor ?? 'docker',
+    ...(opts.engineAddr ? ['--engine-addr', opts.engineAddr] : []), ...(opts.extraArgs ?? []),
+  ];
+  let child: ChildProcess;
+  let out = '';
+  const launch = async () => {
+    out = '';
+    child = spawn(process.execPath, args, { env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d) => (out += d));
+    child.stderr?.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('is up'), 20_000, () => `swarmd did not start:\n${out}`);
+  };
+  await launch();
+  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+  const node: Node = {
+    dir,
+    socket,
+    runLabel,
+    client: apiClient(socket),
+    proc: () => child,
+    output: () => out,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    restart: launch,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+      removeContainers(runLabel);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return node;
+}
+
+export function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+export function containersOf(runLabel: string, extraFilter?: string): string[] {
+  const filters = ['--filter', `label=com.swarm.test-run=${runLabel}`, ...(extraFilter ? ['--filter', extraFilter] : [])];
+  const out = docker('ps', '-q', '--no-trunc', ...filters);
+  return out ? out.split('\n') : [];
+}
+
+export function removeContainers(runLabel: string): void {
+  const ids = docker('ps', '-aq', '--filter', `label=com.swarm.test-run=${runLabel}`);
+  if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
+}
+
+/** Polls until `cond` holds; fails with `describe()` after the timeout. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe: () => string = () => 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,57 @@
+'use client';
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import type { ReactNode } from 'react';
+import { ClusterSummary } from './cluster-summary';
+import { ConnectionBadge } from './connection-badge';
+
+const NAV = [
+  { href: '/', label: 'Services', match: (p: string) => p === '/' || p.startsWith('/services') },
+  { href: '/nodes', label: 'Nodes', match: (p: string) => p.startsWith('/nodes') },
+  { href: '/tasks', label: 'Tasks', match: (p: string) => p.startsWith('/tasks') },
+] as const;
+
+export function AppShell({ children }: { children: ReactNode }) {
+  const pathname = usePathname() ?? '/';
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="app-header__row">
+          <Link href="/" className="brand" aria-label="Swarm dashboard home">
+            <svg aria-hidden="true" viewBox="0 0 32 32" width="22" height="22">
+              <rect width="32" height="32" rx="7" fill="currentColor" />
+              <g fill="var(--accent-contrast)">
+                <circle cx="10" cy="11" r="3.2" />
+                <circle cx="22" cy="11" r="3.2" />
+                <circle cx="16" cy="21.5" r="3.2" />
+              </g>
+            </svg>
+            <span>Swarm</span>
+          </Link>
+          <ClusterSummary />
+          <ConnectionBadge />
+        </div>
+        <nav className="app-nav" aria-label="Main">
+          <ul>
+            {NAV.map((item) => {
+              const active = item.match(pathname);
+              return (
+                <li key={item.href}>
+                  <Link href={item.href} className="app-nav__link" aria-current={active ? 'page' : undefined}>
+                    {item.label}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" className="app-main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+'use client';
+import type { Node } from '@swarm/shared';
+import { nodeName } from '../live/selectors';
+import { AvailabilitySelect } from './availability-select';
+
+const STATUS_TONE: Record<Node['status']['state'], string> = { READY: 'ok', DOWN: 'error', DISCONNECTED: 'warn', UNKNOWN: 'muted' };
+
+export function NodesTable({ nodes }: { nodes: Node[] }) {
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="nodes-table">
+        <caption className="sr-only">Nodes</caption>
+        <thead>
+          <tr>
+            <th scope="col">Hostname</th>
+            <th scope="col">Status</th>
+            <th scope="col">Availability</th>
+            <th scope="col">Role</th>
+            <th scope="col">Engine</th>
+            <th scope="col">Executor</th>
+            <th scope="col">Address</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((n) => {
+            const host = nodeName(n);
+            return (
+              <tr key={n.id} data-testid={`node-row-${host}`} data-node-id={n.id} data-status={n.status.state}>
+                <th scope="row">
+                  <span className="link-strong">{host}</span>
+                  <div className="sub mono">{n.id.slice(0, 12)}</div>
+                </th>
+                <td>
+                  <span className={`badge badge--${STATUS_TONE[n.status.state]}`}>{n.status.state.toLowerCase()}</span>
+                  {n.status.message && <div className="sub">{n.status.message}</div>}
+                </td>
+                <td>
+                  <AvailabilitySelect node={n} label={host} />
+                </td>
+                <td>
+                  {n.role.toLowerCase()}
+                  {n.managerStatus?.leader && <span className="pill pill--accent pill--inline">leader</span>}
+                  {n.managerStatus && !n.managerStatus.leader && (
+                    <div className="sub">{n.managerStatus.reachability.toLowerCase()}</div>
+                  )}
+                </td>
+                <td className="mono">{n.description?.engine.engineVersion ?? '—'}</td>
+                <td>{n.description?.executor ?? '—'}</td>
+                <td className="mono">{n.status.addr || '—'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * Pure derivations over the live store's tables. Components call these inside
+ * `useMemo` keyed on the table maps, which keep their identity until a commit
+ * touches that table.
+ */
+import { TaskState, taskName, type Node, type Service, type Task } from '@swarm/shared';
+
+export interface ReplicaCounts {
+  running: number;
+  desired: number;
+}
+
+/** A task counts as running when it runs and is meant to keep running. */
+export const isRunning = (t: Task): boolean => t.status.state === TaskState.RUNNING && t.desiredState <= TaskState.RUNNING;
+
+/** Tasks the orchestrator still wants (not shut down or replaced). */
+export const isCurrent = (t: Task): boolean => t.desiredState <= TaskState.RUNNING;
+
+export function desiredReplicas(service: Service, currentTasks: number): number {
+  switch (service.spec.mode.kind) {
+    case 'replicated':
+      return service.spec.mode.replicas;
+    case 'replicated-job':
+      return service.spec.mode.totalCompletions;
+    default:
+      // Global services want one task per eligible node; the orchestrator's
+      // current tasks are the best client-side measure of that.
+      return currentTasks;
+  }
+}
+
+export function replicaCounts(services: ReadonlyMap<string, Service>, tasks: ReadonlyMap<string, Task>): Map<string, ReplicaCounts> {
+  const running = new Map<string, number>();
+  const current = new Map<string, number>();
+  for (const t of tasks.values()) {
+    if (isRunning(t)) running.set(t.serviceId, (running.get(t.serviceId) ?? 0) + 1);
+    if (isCurrent(t)) current.set(t.serviceId, (current.get(t.serviceId) ?? 0) + 1);
+  }
+  const out = new Map<string, ReplicaCounts>();
+  for (const s of services.values()) {
+    out.set(s.id, { running: running.get(s.id) ?? 0, desired: desiredReplicas(s, current.get(s.id) ?? 0) });
+  }
+  return out;
+}
+
+export function modeLabel(service: Service): string {
+  const m = service.spec.mode;
+  switch (m.kind) {
+    case 'replicated':
+      return 'replicated';
+    case 'global':
+      return 'global';
+    case 'replicated-job':
+      return 'replicated job';
+    case 'global-job':
+      return 'global job';
+  }
+}
+
+/** Services sorted by name. */
+export function sortedServices(services: ReadonlyMap<string, Service>): Service[] {
+  return [...services.values()].sort((a, b) => a.spec.annotations.name.localeCompare(b.spec.annotations.name));
+}
+
+export function nodeName(node: Node | undefined, fallbackId?: string): string {
+  if (node) return node.description?.hostname || node.spec.annotations.name || node.id.slice(0, 12);
+  return fallbackId ? fallbackId.slice(0, 12) : '';
+}
+
+export function sortedNodes(nodes: ReadonlyMap<string, Node>): Node[] {
+  return [...nodes.values()].sort((a, b) => nodeName(a).localeCompare(nodeName(b)));
+}
+
+/**
+ * Tasks in the order `docker service ps` prints them: by service name, then
+ * slot, current task before its history, newest history first.
+ */
+export function sortTasks(tasks: Iterable<Task>): Task[] {
+  return [...tasks].sort(
+    (a, b) =>
+      a.serviceAnnotations.name.localeCompare(b.serviceAnnotations.name) ||
+      a.slot - b.slot ||
+      (a.nodeId ?? '').localeCompare(b.nodeId ?? '') ||
+      Number(isCurrent(b)) - Number(isCurrent(a)) ||
+      b.meta.createdAt - a.meta.createdAt,
+  );
+}
+
+export function tasksOfService(tasks: ReadonlyMap<string, Task>, serviceId: string): Task[] {
+  const out: Task[] = [];
+  for (const t of tasks.values()) if (t.serviceId === serviceId) out.push(t);
+  return sortTasks(out);
+}
+
+/** `web.2` for replicated tasks, `web.<node>` for global ones (without the task ID suffix). */
+export function taskDisplayName(t: Task, nodes: ReadonlyMap<string, Node>): string {
+  if (t.annotations.name) return t.annotations.name;
+  if (t.slot !== 0) return `${t.serviceAnnotations.name}.${t.slot}`;
+  return `${t.serviceAnnotations.name}.${nodeName(t.nodeId ? nodes.get(t.nodeId) : undefined, t.nodeId)}`;
+}
+
+export { taskName };
+
+export function findService(services: ReadonlyMap<string, Service>, ref: string): Service | undefined {
+  const direct = services.get(ref);
+  if (direct) return direct;
+  for (const s of services.values()) if (s.spec.annotations.name === ref) return s;
+  return undefined;
+}

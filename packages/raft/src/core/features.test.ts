@@ -1,0 +1,193 @@
+/** PreVote, CheckQuorum, membership, leadership transfer, ReadIndex and bad input. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { committedIndex, voteResult } from './quorum.js';
+import type { ConfChange } from './types.js';
+import { drain, elect, msg, newTestRaft } from '../testing/helpers.js';
+import { SimCluster } from '../testing/sim.js';
+
+const P3 = ['1', '2', '3'];
+const enc = new TextEncoder();
+
+describe('quorum maths (property tests against a naive oracle)', () => {
+  it('committedIndex equals the largest index acked by a majority', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(100), { minLength: 1, maxLength: 9 }), (acks) => {
+        const voters = acks.map((_, i) => `v${i}`);
+        const got = committedIndex(voters, (id) => acks[Number(id.slice(1))]!);
+        let oracle = 0;
+        for (let idx = 0; idx <= 100; idx++) if (acks.filter((a) => a >= idx).length > acks.length / 2) oracle = idx;
+        return got === oracle;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('voteResult agrees with counting', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom<boolean | undefined>(true, false, undefined), { minLength: 1, maxLength: 9 }), (vs) => {
+        const voters = vs.map((_, i) => `v${i}`);
+        const m = new Map<string, boolean>();
+        vs.forEach((v, i) => v !== undefined && m.set(`v${i}`, v));
+        const yes = vs.filter((v) => v === true).length;
+        const no = vs.filter((v) => v === false).length;
+        const q = Math.floor(vs.length / 2) + 1;
+        const want = yes >= q ? 'won' : vs.length - no >= q ? 'pending' : 'lost';
+        return voteResult(voters, m) === want;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('PreVote and CheckQuorum (thesis §9.6, §6.2)', () => {
+  it('a partitioned node does not inflate its term and does not disrupt the leader when it returns', () => {
+    const c = new SimCluster({ ids: P3, seed: 11 });
+    const l = c.waitLeader()!;
+    const f = P3.find((x) => x !== l)!;
+    const term = c.raft(l).r.term;
+    c.isolate(f);
+    c.runTicks(100);
+    expect(c.raft(f).r.term).toBe(term);
+    c.heal();
+    c.runTicks(20);
+    expect(c.leader()).toBe(l);
+    expect(c.raft(l).r.term).toBe(term);
+  });
+
+  it('a leader that loses contact with a quorum steps down', () => {
+    const c = new SimCluster({ ids: P3, seed: 12 });
+    const l = c.waitLeader()!;
+    c.isolate(l);
+    c.runTicks(25);
+    expect(c.raft(l).isLeader()).toBe(false);
+  });
+
+  it('a follower that heard from the leader recently ignores vote requests (leader lease)', () => {
+    const t = newTestRaft('1', P3, { checkQuorum: true });
+    t.raft.step(msg('app', '2', '1', 1, { index: 0, logTerm: 0, entries: [] }));
+    drain(t);
+    expect(t.raft.step(msg('vote', '3', '1', 2, { index: 5, logTerm: 1 }))).toBe('ignored');
+    expect(t.raft.r.term).toBe(1);
+  });
+});
+
+describe('membership changes, one server at a time (thesis §4.1)', () => {
+  it('adds a learner, promotes it to voter, removes a voter; the removed leader steps down', () => {
+    const c = new SimCluster({ ids: P3, seed: 13, snapshotInterval: 10 });
+    const l = c.waitLeader()!;
+    for (let i = 0; i < 15; i++) c.proposeToLeader(`pre${i}`);
+    c.addNode('4');
+    const apply = (cc: ConfChange): void => {
+      const leader = c.leader()!;
+      const res = c.raft(leader).proposeConfChange(cc);
+      expect(res.ok, JSON.stringify(res)).toBe(true);
+      c.runTicks(10);
+    };
+    apply({ kind: 'addLearner', node: '4' });
+    expect(c.raft(l).confState().learners).toEqual(['4']);
+    c.proposeToLeader('after-learner');
+    expect(c.waitApplied('after-learner', ['1', '2', '3', '4'])).toBe(true);
+    apply({ kind: 'addVoter', node: '4' });
+    expect([...c.raft(l).confState().voters].sort()).toEqual(['1', '2', '3', '4']);
+    // a second change is refused while one is pending
+    const leader = c.leader()!;
+    expect(c.raft(leader).proposeConfChange({ kind: 'remove', node: '2' }).ok).toBe(true);
+    const again = c.raft(leader).proposeConfChange({ kind: 'remove', node: '3' });
+    expect(again.ok).toBe(false);
+    c.runTicks(10);
+    // remove the leader itself: it steps down and the rest elect a new one
+    const l2 = c.leader()!;
+    expect(c.raft(l2).proposeConfChange({ kind: 'remove', node: l2 }).ok).toBe(true);
+    c.runTicks(40);
+    expect(c.raft(l2).isLeader()).toBe(false);
+    const l3 = c.leader()!;
+    expect(l3).not.toBe(l2);
+    c.proposeToLeader('after-removal');
+    const members = c.raft(l3).confState().voters;
+    expect(members).not.toContain(l2);
+    expect(c.waitApplied('after-removal', members)).toBe(true);
+  });
+
+  it('refuses to remove the last voter', () => {
+    const c = new SimCluster({ ids: ['1'], seed: 14 });
+    c.raft('1').campaign();
+    c.processAll();
+    const res = c.raft('1').proposeConfChange({ kind: 'remove', node: '1' });
+    expect(res.ok).toBe(false);
+  });
+});
+
+describe('leadership transfer (thesis §3.10)', () => {
+  it('hands leadership to a caught-up follower, refusing proposals meanwhile', () => {
+    const c = new SimCluster({ ids: P3, seed: 15 });
+    const l = c.waitLeader()!;
+    const target = P3.find((x) => x !== l)!;
+    expect(c.raft(l).transferLeadership(target).ok).toBe(true);
+    const res = c.raft(l).propose(enc.encode('x'));
+    expect(res.ok ? 'ok' : res.error.kind).toMatch(/transferring|not-leader/);
+    c.runTicks(5);
+    expect(c.leader()).toBe(target);
+  });
+});
+
+describe('ReadIndex (thesis §6.4)', () => {
+  it('the leader answers after a heartbeat quorum; a follower gets the index via the leader', () => {
+    const c = new SimCluster({ ids: P3, seed: 16 });
+    const l = c.waitLeader()!;
+    c.proposeToLeader('w');
+    c.waitApplied('w');
+    const seen: number[] = [];
+    for (const id of P3) {
+      const raft = c.raft(id);
+      const o = raft.ready.bind(raft);
+      raft.ready = () => {
+        const rd = o();
+        for (const rs of rd.readStates) seen.push(rs.index);
+        return rd;
+      };
+    }
+    expect(c.raft(l).readIndex(enc.encode('r1')).ok).toBe(true);
+    const f = P3.find((x) => x !== l)!;
+    expect(c.raft(f).readIndex(enc.encode('r2')).ok).toBe(true);
+    c.runTicks(3);
+    const commit = c.raft(l).r.log.committed;
+    expect(seen).toEqual([commit, commit]);
+  });
+
+  it('an isolated leader cannot serve a read', () => {
+    const c = new SimCluster({ ids: P3, seed: 17, checkQuorum: false });
+    const l = c.waitLeader()!;
+    c.isolate(l);
+    let served = false;
+    const raft = c.raft(l);
+    const o = raft.ready.bind(raft);
+    raft.ready = () => {
+      const rd = o();
+      if (rd.readStates.length > 0) served = true;
+      return rd;
+    };
+    raft.readIndex(enc.encode('r'));
+    c.runTicks(30);
+    expect(served).toBe(false);
+  });
+});
+
+describe('bad input', () => {
+  it('drops messages from unknown members and from old terms, counting them', () => {
+    const t = newTestRaft('1', P3);
+    elect(t);
+    expect(t.raft.step(msg('appResp', '9', '1', t.raft.r.term, { index: 100 }))).toBe('unknown-member');
+    expect(t.raft.step(msg('vote', '2', '1', 0, { index: 0, logTerm: 0 }))).toBe('stale-term');
+    expect(t.raft.dropped['unknown-member']).toBe(1);
+    expect(t.raft.isLeader()).toBe(true);
+  });
+
+  it('refuses an oversized entry with a clear error', () => {
+    const t = newTestRaft('1', ['1'], { maxEntryBytes: 1024 });
+    t.raft.campaign();
+    drain(t);
+    const res = t.raft.propose(new Uint8Array(2048));
+    expect(res).toMatchObject({ ok: false, error: { kind: 'too-large' } });
+    expect(res.ok ? '' : res.error.message).toContain('exceeds the limit of 1024');
+  });
+});
