@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@swarm/shared': src('./packages/shared/src/index.ts'),
       '@swarm/raft': src('./packages/raft/src/index.ts'),
+      '@swarm/pki': src('./packages/pki/src/index.ts'),
       '@swarm/agent': src('./apps/agent/src/index.ts'),
     },
   },

@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LABEL, TaskState as S, seededRng } from '@swarm/shared';
 import { startAgent } from './agent.js';
 import { createDockerExecutor } from './exec/docker/executor.js';
 import { startFakeDispatcher } from './testing/fake-dispatcher.js';
-import { makeTask, tempDir, withDesired } from './testing/tasks.js';
+import { eventually, makeTask, tempDir, withDesired } from './testing/tasks.js';
 
 const RUN = `agent-e2e-${randomUUID()}`;
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -28,20 +28,20 @@ describe('agent with the docker executor', () => {
     const t = makeTask();
     d.upsert(t);
     const a1 = await start();
-    await vi.waitFor(() => expect(d.reported(t.id)?.state).toBe(S.RUNNING), { timeout: 20_000 });
+    await eventually(() => expect(d.reported(t.id)?.state).toBe(S.RUNNING));
     const containerId = d.reported(t.id)?.container?.containerId;
     const before = await docker.getContainer(containerId!).inspect();
     await a1.stop(); // leaves the container running
 
     const a2 = await start();
-    await vi.waitFor(() => expect(d.statuses.some((s) => s.sessionId === 'session-2' && s.taskId === t.id && s.status.state === S.RUNNING)).toBe(true));
+    await eventually(() => expect(d.statuses.some((s) => s.sessionId === 'session-2' && s.taskId === t.id && s.status.state === S.RUNNING)).toBe(true));
     const after = await docker.getContainer(containerId!).inspect();
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
 
     d.upsert(withDesired(t, S.SHUTDOWN));
-    await vi.waitFor(() => expect(d.reported(t.id)?.state).toBe(S.SHUTDOWN), { timeout: 20_000 });
+    await eventually(() => expect(d.reported(t.id)?.state).toBe(S.SHUTDOWN));
     d.remove(t.id);
-    await vi.waitFor(async () => expect((await docker.listContainers({ all: true, filters: { label: [`${LABEL.taskId}=${t.id}`] } })).length).toBe(0));
+    await eventually(async () => expect((await docker.listContainers({ all: true, filters: { label: [`${LABEL.taskId}=${t.id}`] } })).length).toBe(0));
     await a2.stop();
     await d.close();
   });

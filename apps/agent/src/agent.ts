@@ -26,6 +26,8 @@ export interface AgentOptions {
   logger?: Logger;
   clock?: Clock;
   rng?: Rng;
+  /** How often the node description is re-read (default 20 s; 0 = never). */
+  describeIntervalMs?: number;
 }
 
 export interface AgentStatus {
@@ -69,6 +71,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     rng: opts.rng ?? systemRng,
     ...logOpt,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.describeIntervalMs !== undefined ? { describeIntervalMs: opts.describeIntervalMs } : {}),
     handlers: {
       describe: () => describeNode(opts.executor, opts.hostname),
       onComplete: (tasks) => worker.assign(tasks),

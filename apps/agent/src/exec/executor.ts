@@ -65,7 +65,7 @@ export interface Executor {
   controller(task: Task): Controller;
   /** Node facts this executor can see (hostname override is applied by `describeNode`). */
   describe(): Promise<NodeDescription>;
-  /** Release engine connections, event streams, and so on. Leaves tasks running. */
+  /** Release engine connections, event streams, and so on. Leaves tasks running; the executor stays usable (it reconnects on demand). */
   close(): Promise<void>;
 }
 

@@ -1,10 +1,10 @@
 /** Session client against a fake Dispatcher on 127.0.0.1 (ephemeral port). */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TaskState as S, seededRng, systemClock } from '@swarm/shared';
 import { startAgent, type Agent } from '../agent.js';
 import { createFakeExecutor } from '../exec/fake/executor.js';
 import { startFakeDispatcher } from '../testing/fake-dispatcher.js';
-import { makeTask, tempDir, withDesired } from '../testing/tasks.js';
+import { eventually, makeTask, tempDir, withDesired } from '../testing/tasks.js';
 import { jittered, nextBackoff } from './backoff.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -38,17 +38,17 @@ describe('session backoff', () => {
 describe('session client', () => {
   it('opens a session with node id and description, heartbeats, and keeps the manager list', async () => {
     const { d, agent } = await setup({ heartbeatMs: 50 });
-    await vi.waitFor(() => expect(agent.status().session).toBe('ready'));
+    await eventually(() => expect(agent.status().session).toBe('ready'));
     expect(d.sessions[0]).toMatchObject({ nodeId: 'node1', description: { hostname: 'n1', executor: 'sim' } });
     expect(agent.status()).toMatchObject({ sessionId: 'session-1', managers: [{ nodeId: 'm1', addr: '127.0.0.1:1', weight: 10 }] });
-    await vi.waitFor(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3)); // immediately, then every period_ms
+    await eventually(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3)); // immediately, then every period_ms
   });
 
   it('runs assigned tasks and reports their statuses; INCREMENTAL updates and removals apply', async () => {
     const { d, executor } = await setup();
     const a = makeTask();
     d.upsert(a);
-    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
     expect(d.statuses.filter((s) => s.taskId === a.id).map((s) => s.status.state)).toEqual(
       // coalescing may skip intermediate states, but never reorders them
       expect.arrayContaining([S.RUNNING]),
@@ -58,9 +58,9 @@ describe('session client', () => {
 
     const b = makeTask();
     d.upsert(b);
-    await vi.waitFor(() => expect(reportedState(d, b.id)).toBe(S.RUNNING));
+    await eventually(() => expect(reportedState(d, b.id)).toBe(S.RUNNING));
     d.upsert(withDesired(a, S.SHUTDOWN));
-    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.SHUTDOWN));
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.SHUTDOWN));
     d.remove(b.id);
     await executor.until(() => executor.runtime(b.id) === undefined);
   });
@@ -69,19 +69,19 @@ describe('session client', () => {
     const { d, agent } = await setup();
     const a = makeTask();
     d.upsert(a);
-    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
     d.dropSession();
-    await vi.waitFor(() => expect(agent.status().sessionId).toBe('session-2'));
-    await vi.waitFor(() => expect(d.statuses.some((s) => s.sessionId === 'session-2' && s.taskId === a.id && s.status.state === S.RUNNING)).toBe(true));
+    await eventually(() => expect(agent.status().sessionId).toBe('session-2'));
+    await eventually(() => expect(d.statuses.some((s) => s.sessionId === 'session-2' && s.taskId === a.id && s.status.state === S.RUNNING)).toBe(true));
     expect(agent.status().sessions).toBe(2);
   });
 
   it('reopens Assignments on a sequence gap and gets a new COMPLETE', async () => {
     const { d, agent } = await setup();
-    await vi.waitFor(() => expect(d.streams).toHaveLength(1));
+    await eventually(() => expect(d.streams).toHaveLength(1));
     const hidden = makeTask();
     d.gap(hidden); // the agent only learns about this task from the next COMPLETE
-    await vi.waitFor(() => expect(reportedState(d, hidden.id)).toBe(S.RUNNING));
+    await eventually(() => expect(reportedState(d, hidden.id)).toBe(S.RUNNING));
     expect(d.streams).toHaveLength(2);
     expect(d.sessions).toHaveLength(1);
     expect(agent.status().sessions).toBe(1);
@@ -91,16 +91,29 @@ describe('session client', () => {
     const { d } = await setup({ failStatusUpdates: 2 });
     const a = makeTask();
     d.upsert(a);
-    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
   });
 
-  it('keeps retrying while no manager answers, then connects', async () => {
+  it('opens a new session when the node description changes', async () => {
+    const d = await startFakeDispatcher();
+    cleanups.push(() => d.close());
+    const description = { engine: { engineVersion: 'v1', labels: {}, plugins: [] } };
+    const executor = createFakeExecutor(description);
+    const agent = await startAgent({ nodeId: 'node1', managerAddr: d.addr, stateDir: await tempDir(), executor, rng: seededRng(4), describeIntervalMs: 20 });
+    cleanups.push(() => agent.stop());
+    await eventually(() => expect(agent.status().session).toBe('ready'));
+    description.engine.engineVersion = 'v2';
+    await eventually(() => expect(d.sessions.at(-1)?.description).toMatchObject({ engine: { engineVersion: 'v2' } }));
+    expect(d.sessions).toHaveLength(2);
+  });
+
+  it('keeps retrying while no manager answers', async () => {
     const d0 = await startFakeDispatcher();
     const addr = d0.addr;
     await d0.close(); // nothing listens on addr for now
     const agent: Agent = await startAgent({ nodeId: 'node1', managerAddr: addr, stateDir: await tempDir(), executor: createFakeExecutor(), rng: seededRng(2) });
     cleanups.push(() => agent.stop());
-    await vi.waitFor(() => expect(agent.status().lastError).toBeDefined());
+    await eventually(() => expect(agent.status().lastError).toBeDefined());
     expect(agent.status().session).toBe('connecting');
   });
 
@@ -108,7 +121,7 @@ describe('session client', () => {
     const { d, executor, agent } = await setup();
     const a = makeTask();
     d.upsert(a);
-    await vi.waitFor(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
     await agent.stop();
     expect(executor.runtime(a.id)).toBe('running');
     expect(agent.status().session).toBe('stopped');

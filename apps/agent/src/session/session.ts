@@ -33,6 +33,8 @@ export interface SessionOptions {
   sessionTimeoutMs?: number;
   /** Deadline of Heartbeat and UpdateTaskStatus calls (default 5 s). */
   rpcTimeoutMs?: number;
+  /** Re-read the node description this often; a change opens a new session (default 20 s, 0 = never). */
+  describeIntervalMs?: number;
 }
 
 export interface SessionStatus {
@@ -126,6 +128,7 @@ export function startSession(opts: SessionOptions): SessionClient {
     log?.info({ sessionId, managers: st.managers.length }, 'session established');
 
     cleanups.push(heartbeat(client, sessionId, fail));
+    cleanups.push(watchDescription(JSON.stringify(description), fail));
     cleanups.push(assignments(client, sessionId, fail));
     opts.handlers.onConnected(sender(client, sessionId, fail));
 
@@ -147,6 +150,25 @@ export function startSession(opts: SessionOptions): SessionClient {
       });
     };
     beat();
+    return () => {
+      done = true;
+      timer?.cancel();
+    };
+  }
+
+  /** SwarmKit's agent re-sends a changed description by starting a new session. */
+  function watchDescription(sent: string, fail: (r: string) => void): () => void {
+    const every = opts.describeIntervalMs ?? 20_000;
+    if (every <= 0) return () => {};
+    let timer: { cancel(): void } | undefined;
+    let done = false;
+    const check = async () => {
+      const now = await opts.handlers.describe().then(JSON.stringify, () => sent);
+      if (done) return;
+      if (now !== sent) return fail('node description changed');
+      timer = clock.setTimeout(() => void check(), every);
+    };
+    timer = clock.setTimeout(() => void check(), every);
     return () => {
       done = true;
       timer?.cancel();

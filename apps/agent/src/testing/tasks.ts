@@ -2,6 +2,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import { TaskSpecSchema, TaskState, newId, type Clock, type Task, type TaskStatus } from '@swarm/shared';
 
 export function makeTask(opts: {
@@ -71,3 +72,6 @@ export function statusLog() {
     last: (taskId: string) => all.get(taskId)?.at(-1),
   };
 }
+
+/** Poll-until-condition with a generous timeout (the machine is shared and often loaded). */
+export const eventually = <T>(fn: () => T | Promise<T>, timeout = 20_000): Promise<T> => vi.waitFor(fn, { timeout, interval: 10 });

@@ -129,7 +129,10 @@ export function startTaskRunner(initial: Task, initialStatus: TaskStatus, deps: 
       await stop();
       if (status.state < TaskState.COMPLETE) {
         const r = await controller.shutdown(new AbortController().signal);
-        if (!r.ok) log?.warn({ err: r.error.message }, 'shutdown before removal failed');
+        if (!r.ok) {
+          log?.warn({ err: r.error.message }, 'shutdown before removal failed; terminating');
+          await controller.terminate();
+        }
       }
       const r = await controller.remove();
       if (!r.ok) log?.warn({ err: r.error.message }, 'remove failed');

@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TaskState as S } from '@swarm/shared';
 import { createFakeExecutor } from '../exec/fake/executor.js';
-import { makeTask, manualClock, statusLog, tempDir, withDesired } from '../testing/tasks.js';
+import { eventually, makeTask, manualClock, statusLog, tempDir, withDesired } from '../testing/tasks.js';
 import { createWorker } from './worker.js';
 
 async function setup(opts: { stateDir?: string; executor?: ReturnType<typeof createFakeExecutor>; clock?: ReturnType<typeof manualClock> } = {}) {
@@ -22,7 +22,7 @@ describe('worker', () => {
     const { executor, log, worker } = await setup();
     const t = makeTask();
     await worker.assign([t]);
-    await vi.waitFor(() => expect(stateOf(worker, t.id)).toBe(S.RUNNING));
+    await eventually(() => expect(stateOf(worker, t.id)).toBe(S.RUNNING));
     expect(log.states(t.id)).toEqual([S.ACCEPTED, S.PREPARING, S.READY, S.STARTING, S.RUNNING]);
     expect(executor.calls.filter((c) => c.taskId === t.id).map((c) => c.op)).toEqual(['prepare', 'start', 'wait']);
     await worker.close();
@@ -36,7 +36,7 @@ describe('worker', () => {
     await executor.until(() => executor.calls.filter((c) => c.op === 'wait').length === 2);
     executor.exit(ok.id, 0);
     executor.exit(bad.id, 2);
-    await vi.waitFor(() => expect([stateOf(worker, ok.id), stateOf(worker, bad.id)]).toEqual([S.COMPLETE, S.FAILED]));
+    await eventually(() => expect([stateOf(worker, ok.id), stateOf(worker, bad.id)]).toEqual([S.COMPLETE, S.FAILED]));
     expect(log.last(bad.id)).toMatchObject({ err: 'task: non-zero exit (2)', container: { exitCode: 2 } });
     await worker.close();
   });
@@ -47,7 +47,7 @@ describe('worker', () => {
     await worker.assign([t]);
     await executor.until(() => executor.runtime(t.id) === 'running');
     await worker.update([withDesired(t, S.SHUTDOWN)], []);
-    await vi.waitFor(() => expect(stateOf(worker, t.id)).toBe(S.SHUTDOWN));
+    await eventually(() => expect(stateOf(worker, t.id)).toBe(S.SHUTDOWN));
     expect(executor.runtime(t.id)).toBe('exited');
     await worker.close();
   });
@@ -60,12 +60,12 @@ describe('worker', () => {
     executor.failNext(rejected.id, 'prepare', { kind: 'fatal', message: 'No such image: nope:1' });
     executor.failNext(retried.id, 'prepare', { kind: 'temporary', message: 'engine busy' });
     await worker.assign([rejected, retried]);
-    await vi.waitFor(() => expect(stateOf(worker, rejected.id)).toBe(S.REJECTED));
+    await eventually(() => expect(stateOf(worker, rejected.id)).toBe(S.REJECTED));
     expect(log.last(rejected.id)).toMatchObject({ err: 'No such image: nope:1' });
-    await vi.waitFor(() => expect(log.last(retried.id)?.err).toBe('engine busy'));
+    await eventually(() => expect(log.last(retried.id)?.err).toBe('engine busy'));
     expect(stateOf(worker, retried.id)).toBe(S.PREPARING);
     clock.advance(1000);
-    await vi.waitFor(() => expect(stateOf(worker, retried.id)).toBe(S.RUNNING));
+    await eventually(() => expect(stateOf(worker, retried.id)).toBe(S.RUNNING));
     await worker.close();
   });
 
@@ -89,7 +89,7 @@ describe('worker', () => {
     const first = await setup();
     const t = makeTask();
     await first.worker.assign([t]);
-    await vi.waitFor(() => expect(stateOf(first.worker, t.id)).toBe(S.RUNNING));
+    await eventually(() => expect(stateOf(first.worker, t.id)).toBe(S.RUNNING));
     await first.worker.close(); // leaves tasks running
     const file = JSON.parse(await readFile(join(first.stateDir, 'worker', 'tasks.json'), 'utf8'));
     expect(file.tasks[0].status.state).toBe(S.RUNNING);
@@ -100,7 +100,7 @@ describe('worker', () => {
     await first.executor.until(() => first.executor.calls.filter((c) => c.op === 'wait').length === 2);
     expect(first.executor.calls.filter((c) => c.op === 'start').length).toBe(startsBefore);
     first.executor.exit(t.id, 0);
-    await vi.waitFor(() => expect(stateOf(second.worker, t.id)).toBe(S.COMPLETE));
+    await eventually(() => expect(stateOf(second.worker, t.id)).toBe(S.COMPLETE));
     await second.worker.close();
   });
 

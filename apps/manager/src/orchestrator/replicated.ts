@@ -51,10 +51,18 @@ function groupBySlot(tasks: readonly Task[]): Map<number, Task[]> {
 }
 
 /** A slot is occupied while it has a runnable task, or its newest task stopped for good. */
-function isOccupied(slot: Task[]): boolean {
+function isOccupied(slot: Task[], now: number): boolean {
   if (slot.some(isRunnable)) return true;
   const newest = slot[slot.length - 1];
-  return !!newest && hasStopped(newest) && !shouldRestart(newest, 0) && newest.desiredState !== TaskState.REMOVE;
+  // Max attempts count too: a slot that used up its restarts is finished, not free for a new task.
+  return !!newest && hasStopped(newest) && !shouldRestart(newest, restartsBefore(slot, newest, now)) && newest.desiredState !== TaskState.REMOVE;
+}
+
+/** Restarts that led to `t` in its slot (same spec version), within the restart window if there is one. */
+function restartsBefore(ts: Task[], t: Task, now: number): number {
+  const policy = restartPolicy(t);
+  const earlier = ts.filter((o) => o !== t && o.specVersion === t.specVersion && o.meta.createdAt <= t.meta.createdAt);
+  return (policy.windowMs > 0 ? earlier.filter((o) => o.meta.createdAt >= now - policy.windowMs) : earlier).length;
 }
 
 export function reconcileReplicated(input: ReconcileInput): Plan {
@@ -62,7 +70,7 @@ export function reconcileReplicated(input: ReconcileInput): Plan {
   const plan = emptyPlan();
   const slots = groupBySlot(input.tasks);
   const want = service.spec.mode.kind === 'replicated' ? service.spec.mode.replicas : 0;
-  const occupied = [...slots.entries()].filter(([, ts]) => isOccupied(ts));
+  const occupied = [...slots.entries()].filter(([, ts]) => isOccupied(ts, now));
 
   let keep = occupied;
   if (occupied.length > want) {
@@ -121,9 +129,7 @@ function restartSlot(input: ReconcileInput, ts: Task[], plan: Plan): void {
     if (!hasStopped(t) && !badNode) continue;
     plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
     const policy = restartPolicy(t);
-    const earlier = ts.filter((o) => o !== t && o.specVersion === t.specVersion && o.meta.createdAt <= t.meta.createdAt);
-    const inWindow = policy.windowMs > 0 ? earlier.filter((o) => o.meta.createdAt >= now - policy.windowMs) : earlier;
-    if (!badNode && !shouldRestart(t, inWindow.length)) continue;
+    if (!badNode && !shouldRestart(t, restartsBefore(ts, t, now))) continue;
     const drained = node?.spec.availability === 'DRAIN';
     const repl = newTask(service, input.newId(), t.slot, now);
     repl.desiredState = TaskState.READY;
@@ -164,7 +170,10 @@ function rollingUpdate(input: ReconcileInput, keep: Array<[number, Task[]]>, pla
   const dirty: Task[][] = [];
   for (const [, ts] of keep) {
     const live = ts.filter((t) => isRunnable(t) && !stopping.has(t.id));
-    if (live.some((t) => !isTaskDirty(service, t) && t.status.state < TaskState.RUNNING) && ts.some((t) => isTaskDirty(service, t))) inFlight++;
+    // In flight: an up-to-date task that is not running yet. Counted even when the slot's old-spec
+    // history is gone (the reaper may delete it first with a small history limit), so a scale-up or
+    // restart during an update also counts: slower, but parallelism is never exceeded.
+    if (live.some((t) => !isTaskDirty(service, t) && t.status.state < TaskState.RUNNING)) inFlight++;
     if (live.length > 0 && live.every((t) => isTaskDirty(service, t))) dirty.push(live);
   }
   let budget = parallelism === 0 ? Infinity : Math.max(0, parallelism - inFlight);

@@ -1,6 +1,7 @@
 'use client';
 import { useMemo } from 'react';
 import { useClusters, useNodes, useReplicaCounts, useSynced } from '../live/hooks';
+import { nodeName } from '../live/selectors';
 
 /** Cluster name and health at a glance: nodes ready, leader known, replicas converged. */
 export function ClusterSummary() {
@@ -20,8 +21,11 @@ export function ClusterSummary() {
       running += Math.min(c.running, c.desired);
       desired += c.desired;
     }
+    // Raft status is optional (a single manager without Raft reports none):
+    // only a known-but-missing leader counts against health.
+    const raftKnown = managers.some((n) => n.managerStatus);
     const health: 'healthy' | 'degraded' | 'down' =
-      all.length === 0 || ready === 0 || !leader ? 'down' : ready < all.length || running < desired ? 'degraded' : 'healthy';
+      ready === 0 || (raftKnown && !leader) ? 'down' : ready < all.length || running < desired ? 'degraded' : 'healthy';
     return { total: all.length, ready, managers: managers.length, leader, running, desired, health };
   }, [nodes, counts]);
 
@@ -38,7 +42,13 @@ export function ClusterSummary() {
       <span className="cluster__name" data-testid="cluster-name">
         {name}
       </span>
-      <span className={`pill pill--${summary.health === 'healthy' ? 'ok' : summary.health === 'degraded' ? 'warn' : 'error'}`} data-testid="cluster-health">
+      <span
+        className={`pill pill--${summary.health === 'healthy' ? 'ok' : summary.health === 'degraded' ? 'warn' : 'error'}`}
+        data-testid="cluster-health"
+        data-health={summary.health}
+        title={`${summary.ready} of ${summary.total} nodes ready; ${summary.running} of ${summary.desired} tasks running${summary.leader ? `; leader ${nodeName(summary.leader)}` : ''}`}
+      >
+        <span className="sr-only">Cluster health: </span>
         {summary.health}
       </span>
       <dl className="cluster__facts">

@@ -136,6 +136,20 @@ export class Raft {
     return err ? { ok: false, error: { kind: 'conf-change-rejected', message: `raft: ${err}` } } : { ok: true, value: undefined };
   }
 
+  /**
+   * The transport saw the connection to `id` fail. If `id` is our leader, forget
+   * it (and with it the leader lease) so the driver may campaign early instead of
+   * waiting a full election timeout. Safe: PreVote still requires a quorum that
+   * has also lost the leader, and term/vote rules are untouched.
+   */
+  leaderLost(id: NodeId): boolean {
+    if (this.r.role.kind === 'follower' && this.r.lead === id && id !== '') {
+      this.r.lead = '';
+      return true;
+    }
+    return false;
+  }
+
   /** The transport could not deliver to `id`: stop optimistic pipelining to it. */
   reportUnreachable(id: NodeId): void {
     const pr = this.r.prs.get(id);

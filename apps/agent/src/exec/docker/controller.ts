@@ -94,11 +94,16 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
       try {
         const connected = await events.ready();
         if (!connected.ok) return fatal(connected.error);
-        const fresh = await find();
+        let fresh = await find();
         if (!fresh.ok) return fail(fresh.error);
         if (!fresh.value) return fatal('container not found');
-        const pre = beforeWatch ? await beforeWatch(fresh.value) : undefined;
-        if (pre) return pre;
+        if (beforeWatch) {
+          const pre = await beforeWatch(fresh.value);
+          if (pre) return pre;
+          fresh = await find(); // after `docker start`: current state and PID
+          if (!fresh.ok) return fail(fresh.error);
+          if (!fresh.value) return fatal('container not found');
+        }
         const st = fresh.value.State;
         const pid = st.Pid;
         if (!st.Running && (st.Status === 'exited' || st.Status === 'dead')) {

@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL, TaskState as S, taskName, type Task } from '@swarm/shared';
 import { describeNode, detectExecutor } from '../describe.js';
 import type { Executor } from '../executor.js';
 import { createWorker, type Worker } from '../../worker/worker.js';
-import { makeTask, statusLog, tempDir, withDesired } from '../../testing/tasks.js';
+import { eventually, makeTask, statusLog, tempDir, withDesired } from '../../testing/tasks.js';
 import { createDockerExecutor } from './executor.js';
 
 const RUN = `agent-docker-${randomUUID()}`;
@@ -30,7 +30,7 @@ async function setup(stateDir?: string) {
 
 const stateOf = (w: Worker, id: string) => w.statuses().find((s) => s.taskId === id)?.status;
 const until = (w: Worker, t: Task, state: S) =>
-  vi.waitFor(() => expect(stateOf(w, t.id)?.state).toBe(state), { timeout: 20_000, interval: 20 });
+  eventually(() => expect(stateOf(w, t.id)?.state).toBe(state));
 const containerOf = async (t: Task) => {
   const [c] = await docker.listContainers({ all: true, filters: { label: [`${LABEL.taskId}=${t.id}`] } });
   return c ? docker.getContainer(c.Id).inspect() : undefined;
@@ -73,7 +73,7 @@ describe('docker executor', () => {
     expect(c.Config.Env).toContain('FOO=bar');
     expect(c.Config.WorkingDir).toBe('/tmp');
     expect(c.Config.Hostname).toBe('h1');
-    expect(stateOf(worker, t.id)?.container?.containerId).toBe(c.Id);
+    expect(stateOf(worker, t.id)?.container).toMatchObject({ containerId: c.Id, pid: c.State.Pid });
   });
 
   it('sees `docker kill` through the event stream: FAILED with exit code 137', async () => {

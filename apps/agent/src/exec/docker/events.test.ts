@@ -53,4 +53,18 @@ describe('engine event hub', () => {
     expect(got).toEqual(['lost', 'die']);
     hub.close();
   });
+
+  it('close() drops the stream quietly; a later ready() reconnects', async () => {
+    const { docker, streams } = fakeDocker();
+    const hub = createEventHub(docker, [], 'unix:///x.sock');
+    const got: string[] = [];
+    hub.subscribe('c1', (e) => got.push(e.action));
+    await hub.ready();
+    hub.close();
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([]); // no 'lost' for a deliberate close
+    expect((await hub.ready()).ok).toBe(true);
+    expect(streams).toHaveLength(2);
+    hub.close();
+  });
 });

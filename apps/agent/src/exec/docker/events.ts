@@ -28,7 +28,8 @@ export function createEventHub(docker: Docker, labelFilter: string[], engineAddr
   const subs = new Map<string, Set<(e: EngineEvent) => void>>();
   let connecting: Promise<Result<void, string>> | undefined;
   let stream: NodeJS.ReadableStream | undefined;
-  let closed = false;
+  /** Bumped by close(): a connection started before it is discarded. Later use reconnects. */
+  let generation = 0;
 
   const emit = (id: string, e: EngineEvent) => {
     for (const fn of [...(subs.get(id) ?? [])]) fn(e);
@@ -41,11 +42,12 @@ export function createEventHub(docker: Docker, labelFilter: string[], engineAddr
   };
 
   const connect = async (): Promise<Result<void, string>> => {
+    const gen = generation;
     try {
       const s = await docker.getEvents({ filters: { type: ['container'], label: labelFilter } });
-      if (closed) {
+      if (gen !== generation) {
         destroy(s);
-        return err('closed');
+        return err('event stream closed');
       }
       stream = s;
       const rl = createInterface({ input: s, crlfDelay: Infinity });
@@ -62,14 +64,13 @@ export function createEventHub(docker: Docker, labelFilter: string[], engineAddr
       s.on('error', (e: unknown) => logger?.warn({ err: e }, 'docker event stream error'));
       return ok(undefined);
     } catch (e) {
-      connecting = undefined;
+      if (gen === generation) connecting = undefined;
       return err(dockerMessage(e, engineAddr));
     }
   };
 
   return {
     ready() {
-      if (closed) return Promise.resolve(err('closed'));
       connecting ??= connect();
       return connecting;
     },
@@ -83,9 +84,10 @@ export function createEventHub(docker: Docker, labelFilter: string[], engineAddr
       };
     },
     close() {
-      closed = true;
+      generation++;
       const s = stream;
       stream = undefined;
+      connecting = undefined;
       if (s) destroy(s);
     },
   };

@@ -1,16 +1,16 @@
 /** Process executor with real child processes (`sh`, `sleep`). */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TaskState as S, type Task } from '@swarm/shared';
 import { describeNode } from '../describe.js';
 import { createWorker, type Worker } from '../../worker/worker.js';
-import { makeTask, statusLog, tempDir, withDesired } from '../../testing/tasks.js';
+import { eventually, makeTask, statusLog, tempDir, withDesired } from '../../testing/tasks.js';
 import { createProcessExecutor } from './executor.js';
 
 const stateOf = (w: Worker, id: string) => w.statuses().find((s) => s.taskId === id)?.status;
 const until = (w: Worker, t: Task, state: S) =>
-  vi.waitFor(() => expect(stateOf(w, t.id)?.state).toBe(state), { timeout: 20_000, interval: 10 });
+  eventually(() => expect(stateOf(w, t.id)?.state).toBe(state));
 
 async function setup() {
   const executor = createProcessExecutor();
@@ -51,7 +51,7 @@ describe('process executor', () => {
     const t = makeTask({ args: ['sh', '-c', `trap "" TERM; touch ${ready}; while :; do sleep 1; done`], container: { stopGracePeriodMs: 200 } });
     await worker.assign([t]);
     await until(worker, t, S.RUNNING);
-    await vi.waitFor(() => expect(existsSync(ready)).toBe(true), { interval: 10 });
+    await eventually(() => expect(existsSync(ready)).toBe(true));
     await worker.update([withDesired(t, S.SHUTDOWN)], []);
     await until(worker, t, S.SHUTDOWN);
     expect(stateOf(worker, t.id)?.container?.exitCode).toBe(137);

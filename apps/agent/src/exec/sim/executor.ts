@@ -16,19 +16,25 @@ export function createSimExecutor(opts: SimExecutorOptions = {}): Executor {
   /** taskId → resolves the task's pending waits when it is shut down. */
   const running = new Map<string, { stopped: Promise<void>; stop: () => void }>();
 
+  const ensure = (id: string) => {
+    let r = running.get(id);
+    if (!r) {
+      let stop!: () => void;
+      const stopped = new Promise<void>((res) => (stop = res));
+      running.set(id, (r = { stopped, stop }));
+    }
+    return r;
+  };
+
   const controller = (task: Task): Controller => ({
     prepare: async () => done(),
     async start() {
-      if (!running.has(task.id)) {
-        let stop!: () => void;
-        const stopped = new Promise<void>((r) => (stop = r));
-        running.set(task.id, { stopped, stop });
-      }
+      ensure(task.id);
       return done();
     },
     async wait(signal) {
-      const r = running.get(task.id);
-      if (!r) return done({ exitCode: 0 });
+      // A RUNNING task restored after an agent restart is adopted: it keeps running.
+      const r = ensure(task.id);
       await Promise.race([r.stopped, onAbort(signal)]);
       return signal.aborted ? aborted() : done({ exitCode: 0 });
     },

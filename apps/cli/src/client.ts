@@ -1,0 +1,95 @@
+/**
+ * Transport: a tRPC client for the manager's API, over the control unix
+ * socket (the default) or over HTTP to a remote manager (`--manager URL`).
+ * Uses undici's own fetch so a unix-socket dispatcher can be passed.
+ */
+import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { AppRouter } from '@swarm/manager/api';
+
+export const DEFAULT_SOCKET = '/var/run/swarmd.sock';
+
+export type Target = { kind: 'socket'; path: string } | { kind: 'http'; url: string };
+
+export type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
+
+export interface Client {
+  api: Api;
+  target: Target;
+  close(): Promise<void>;
+}
+
+/** `-s/--socket`, else `$SWARM_SOCKET`, else /var/run/swarmd.sock; `--manager URL` wins over all of them. */
+export function chooseTarget(opts: { socket?: string | undefined; manager?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Target {
+  if (opts.manager) {
+    const url = opts.manager.replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`invalid --manager "${opts.manager}": use http://host:port`);
+    return { kind: 'http', url };
+  }
+  return { kind: 'socket', path: opts.socket || env.SWARM_SOCKET || DEFAULT_SOCKET };
+}
+
+export function describeTarget(t: Target): string {
+  return t.kind === 'socket' ? `unix://${t.path}` : t.url;
+}
+
+export function connect(target: Target): Client {
+  const dispatcher = new Agent({
+    connect: { ...(target.kind === 'socket' ? { socketPath: target.path } : {}), timeout: 10_000 },
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+  });
+  const base = target.kind === 'socket' ? 'http://localhost/trpc' : `${target.url}/trpc`;
+  const fetch = (url: string, init?: Record<string, unknown>) => undiciFetch(url, { ...(init ?? {}), dispatcher } as Parameters<typeof undiciFetch>[1]);
+  const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: base, fetch: fetch as never })] });
+  return { api, target, close: () => dispatcher.close() };
+}
+
+/** An error in how the CLI was used (bad flag values, missing arguments). */
+export class UsageError extends Error {}
+
+/** What to print after "Error: " for anything a command threw. */
+export function errorMessage(e: unknown, target?: Target): string {
+  if (e instanceof TRPCClientError) {
+    const cause = connectionCause(e);
+    if (cause) return connectionMessage(cause, target);
+    return e.message;
+  }
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+interface NetCause {
+  code?: string;
+  message: string;
+}
+
+/** The network error behind a failed fetch, if that is what happened. */
+function connectionCause(e: TRPCClientError<never>): NetCause | undefined {
+  if (e.data !== undefined && e.data !== null) return undefined; // the server answered
+  let c: unknown = e.cause;
+  let deepest = e.message;
+  for (let depth = 0; c && depth < 5; depth++) {
+    const x = c as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof x.code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(x.code)) return { code: x.code, message: String(x.message ?? '') };
+    if (typeof x.message === 'string' && x.message) deepest = x.message;
+    c = x.cause;
+  }
+  return e.message === 'fetch failed' ? { message: deepest } : undefined;
+}
+
+function connectionMessage(c: NetCause, target?: Target): string {
+  const where = target ? describeTarget(target) : 'the manager';
+  const hint = target?.kind === 'socket' ? ' (is swarmd running? choose the socket with -s or SWARM_SOCKET)' : '';
+  switch (c.code) {
+    case 'ENOENT':
+      return `cannot connect to the manager at ${where}: no such socket${hint}`;
+    case 'ECONNREFUSED':
+      return `cannot connect to the manager at ${where}: connection refused${hint}`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot connect to the manager at ${where}: permission denied (the control socket is mode 0600; run as its owner)`;
+    default:
+      return `cannot connect to the manager at ${where}: ${c.code ? `${c.code} ` : ''}${c.message}`.trim();
+  }
+}

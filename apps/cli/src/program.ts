@@ -1,0 +1,27 @@
+/** The command tree: global flags and every command group. */
+import { Command } from 'commander';
+import { DEFAULT_SOCKET } from './client.js';
+import { registerCluster } from './commands/cluster.js';
+import { registerNode } from './commands/node.js';
+import { registerService } from './commands/service.js';
+import { registerTask } from './commands/task.js';
+import { registerVersion } from './commands/version.js';
+
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command('swarmctl')
+    .description('Control a swarm cluster')
+    .option('-s, --socket <path>', `Socket to connect to the Swarm manager (default $SWARM_SOCKET, else ${DEFAULT_SOCKET})`, env.SWARM_SOCKET || undefined)
+    .option('--manager <url>', 'talk to a remote manager over HTTP instead (http://host:port)')
+    .option('-n, --no-resolve', 'Do not try to map IDs to Names when displaying them')
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride(); // errors surface as CommanderError, so main() decides the exit status
+
+  registerNode(program);
+  registerService(program);
+  registerTask(program);
+  registerCluster(program);
+  registerVersion(program);
+  return program;
+}

@@ -1,0 +1,554 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Node, type RestartPolicy, type Service, type Task, TaskState, seededRng } from '@swarm/shared';
+import { makeNode, makeService, makeTask, serviceSpec, taskSpec } from '../testing/fixtures.js';
+import { type World, applyPlan, emptyPlanOf, planFor, setTask, slotsOf } from '../testing/orchestrator-sim.js';
+import { OLD_TASK_TIMEOUT_MS, type Plan, reconcileReplicated } from './replicated.js';
+import { isRunnable, isTaskDirty } from './task.js';
+
+const NOW = 1_000_000;
+const S = TaskState;
+
+function run(
+  service: Service,
+  tasks: Task[],
+  nodes: Node[] = [makeNode('n1'), makeNode('n2'), makeNode('n3')],
+  opts: { now?: number; historyLimit?: number } = {},
+): Plan {
+  let n = 0;
+  return reconcileReplicated({
+    service,
+    tasks,
+    nodes: new Map(nodes.map((x) => [x.id, x])),
+    now: opts.now ?? NOW,
+    newId: () => `new${++n}`,
+    historyLimit: opts.historyLimit ?? 5,
+  });
+}
+
+const withRestart = (replicas: number, restart: Partial<RestartPolicy>, over: Partial<Service> = {}): Service =>
+  makeService({
+    ...over,
+    spec: serviceSpec('web', {
+      mode: { kind: 'replicated', replicas },
+      task: taskSpec({ restart: { condition: 'any', delayMs: 5000, maxAttempts: 0, windowMs: 0, ...restart } }),
+    }),
+  });
+
+const stopsOf = (p: Plan) => Object.fromEntries(p.stop.map((s) => [s.id, s.desiredState]));
+
+describe('reconcileReplicated: scaling', () => {
+  it('scale up from nothing creates slots 1..n, desired RUNNING, with the service spec', () => {
+    const svc = makeService({ replicas: 3 });
+    const p = run(svc, []);
+    expect(p.create.map((t) => t.slot)).toEqual([1, 2, 3]);
+    for (const t of p.create) {
+      expect(t).toMatchObject({ serviceId: svc.id, specVersion: svc.specVersion, desiredState: S.RUNNING, status: { state: S.NEW } });
+      expect(t.spec).toEqual(svc.spec.task);
+      expect(t.nodeId).toBeUndefined();
+    }
+    expect(new Set(p.create.map((t) => t.id)).size).toBe(3);
+    expect(p.stop).toEqual([]);
+  });
+
+  it('scale up fills the lowest free slots first', () => {
+    const svc = makeService({ replicas: 4 });
+    const tasks = [makeTask({ id: 'a', slot: 1, nodeId: 'n1' }), makeTask({ id: 'b', slot: 3, nodeId: 'n2' })];
+    expect(run(svc, tasks).create.map((t) => t.slot)).toEqual([2, 4]);
+  });
+
+  it('a slot whose only tasks are being removed is free again', () => {
+    const svc = makeService({ replicas: 2 });
+    const tasks = [makeTask({ id: 'a', slot: 1, nodeId: 'n1' }), makeTask({ id: 'b', slot: 2, nodeId: 'n2', desired: S.REMOVE })];
+    const p = run(svc, tasks);
+    expect(p.create.map((t) => t.slot)).toEqual([2]);
+    expect(p.stop).toEqual([]);
+  });
+
+  it('equal count: nothing to do', () => {
+    const svc = makeService({ replicas: 2 });
+    const tasks = [makeTask({ id: 'a', slot: 1, nodeId: 'n1' }), makeTask({ id: 'b', slot: 2, nodeId: 'n2' })];
+    const p = run(svc, tasks);
+    expect(p).toEqual({ create: [], stop: [], start: [], remove: [] });
+  });
+
+  it('scale down removes copies from the nodes with the most copies (TestReplicatedScaleDown shape)', () => {
+    const svc = makeService({ replicas: 3 });
+    const placement: Array<[number, string]> = [[1, 'n1'], [2, 'n1'], [3, 'n1'], [4, 'n2'], [5, 'n2'], [6, 'n3']];
+    const tasks = placement.map(([slot, nodeId]) => makeTask({ id: `s${slot}`, slot, nodeId }));
+    const p = run(svc, tasks);
+    expect(stopsOf(p)).toEqual({ s2: S.REMOVE, s3: S.REMOVE, s5: S.REMOVE });
+    expect(p.create).toEqual([]);
+    // One copy left per node.
+    const kept = tasks.filter((t) => !(t.id in stopsOf(p))).map((t) => t.nodeId);
+    expect(kept.sort()).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('scale down keeps running tasks over ones not running yet, whatever their slot', () => {
+    const svc = makeService({ replicas: 2 });
+    const tasks = [
+      makeTask({ id: 'a', slot: 1, nodeId: 'n1', state: S.ASSIGNED }),
+      makeTask({ id: 'b', slot: 2, nodeId: 'n2', state: S.RUNNING }),
+      makeTask({ id: 'c', slot: 3, nodeId: 'n3', state: S.RUNNING }),
+    ];
+    expect(stopsOf(run(svc, tasks))).toEqual({ a: S.REMOVE });
+  });
+
+  it('scale down among equals removes the higher slots', () => {
+    const svc = makeService({ replicas: 1 });
+    const tasks = [1, 2, 3].map((slot) => makeTask({ id: `s${slot}`, slot, nodeId: `n${slot}` }));
+    expect(stopsOf(run(svc, tasks))).toEqual({ s2: S.REMOVE, s3: S.REMOVE });
+  });
+
+  it('scale to zero marks every live task REMOVE (never SHUTDOWN)', () => {
+    const svc = makeService({ replicas: 0 });
+    const tasks = [makeTask({ id: 'a', slot: 1, nodeId: 'n1' }), makeTask({ id: 'b', slot: 2, nodeId: 'n2', state: S.PENDING })];
+    const p = run(svc, tasks);
+    expect(stopsOf(p)).toEqual({ a: S.REMOVE, b: S.REMOVE });
+  });
+});
+
+describe('reconcileReplicated: restarts', () => {
+  it('a failed task is shut down and replaced in its slot, held READY until now + default 5000 ms', () => {
+    const svc = makeService({ replicas: 1 });
+    const p = run(svc, [makeTask({ id: 'a', slot: 1, nodeId: 'n1', state: S.FAILED })]);
+    expect(stopsOf(p)).toEqual({ a: S.SHUTDOWN });
+    expect(p.create).toHaveLength(1);
+    expect(p.create[0]).toMatchObject({ slot: 1, desiredState: S.READY, startAfter: NOW + 5000 });
+    expect(p.wakeAt).toBe(NOW + 5000);
+    expect(p.start).toEqual([]);
+  });
+
+  it('uses the restart policy delay', () => {
+    const svc = withRestart(1, { delayMs: 1234 });
+    const p = run(svc, [makeTask({ id: 'a', slot: 1, nodeId: 'n1', state: S.FAILED }, svc)]);
+    expect(p.create[0]?.startAfter).toBe(NOW + 1234);
+  });
+
+  it.each([
+    ['none', S.FAILED, false],
+    ['none', S.COMPLETE, false],
+    ['on-failure', S.COMPLETE, false],
+    ['on-failure', S.FAILED, true],
+    ['on-failure', S.REJECTED, true],
+    ['any', S.COMPLETE, true],
+    ['any', S.SHUTDOWN, true],
+  ] as const)('condition %s, observed %s ⇒ replaced: %s', (condition, state, replaced) => {
+    const svc = withRestart(1, { condition });
+    const tasks = [makeTask({ id: 'a', slot: 1, nodeId: 'n1', state }, svc)];
+    const p = run(svc, tasks);
+    expect(stopsOf(p)).toEqual({ a: S.SHUTDOWN });
+    expect(p.create.length).toBe(replaced ? 1 : 0);
+    if (!replaced) {
+      // The stopped task keeps its slot: nothing is created later either.
+      const after = [{ ...tasks[0], desiredState: S.SHUTDOWN } as Task];
+      expect(run(svc, after).create).toEqual([]);
+    }
+  });
+
+  it('max attempts: no replacement once the slot used up its restarts, and the slot is not refilled later', () => {
+    const svc = withRestart(1, { maxAttempts: 2 });
+    const t = (id: string, at: number, desired: TaskState) => makeTask({ id, slot: 1, nodeId: 'n1', state: S.FAILED, desired, createdAt: at }, svc);
+    // Original + 1 restart failed: one attempt left.
+    const p1 = run(svc, [t('a', 1, S.SHUTDOWN), t('b', 2, S.RUNNING)]);
+    expect(p1.create).toHaveLength(1);
+    // Original + 2 restarts failed: done.
+    const history = [t('a', 1, S.SHUTDOWN), t('b', 2, S.SHUTDOWN), t('c', 3, S.RUNNING)];
+    const p2 = run(svc, history);
+    expect(stopsOf(p2)).toEqual({ c: S.SHUTDOWN });
+    expect(p2.create).toEqual([]);
+    // Next round (c now desired SHUTDOWN): still nothing — the slot stays finished.
+    const p3 = run(svc, [t('a', 1, S.SHUTDOWN), t('b', 2, S.SHUTDOWN), t('c', 3, S.SHUTDOWN)]);
+    expect(p3.create).toEqual([]);
+    expect(p3.stop).toEqual([]);
+  });
+
+  it('max attempts with a window only counts restarts inside the window', () => {
+    const svc = withRestart(1, { maxAttempts: 1, windowMs: 10_000 });
+    const t = (id: string, at: number, desired: TaskState) => makeTask({ id, slot: 1, nodeId: 'n1', state: S.FAILED, desired, createdAt: at }, svc);
+    expect(run(svc, [t('a', NOW - 20_000, S.SHUTDOWN), t('b', NOW - 15_000, S.RUNNING)]).create).toHaveLength(1);
+    expect(run(svc, [t('a', NOW - 5000, S.SHUTDOWN), t('b', NOW - 1000, S.RUNNING)]).create).toHaveLength(0);
+  });
+
+  it.each([
+    ['DOWN', makeNode('n1', { state: 'DOWN' }), NOW + 5000],
+    ['DRAIN', makeNode('n1', { availability: 'DRAIN' }), NOW],
+    ['missing', undefined, NOW + 5000],
+  ] as const)('a running task on a %s node is replaced (startAfter %s)', (_what, node, startAfter) => {
+    const svc = makeService({ replicas: 1 });
+    const nodes = [makeNode('n2'), ...(node ? [node] : [])];
+    const p = run(svc, [makeTask({ id: 'a', slot: 1, nodeId: 'n1', state: S.RUNNING })], nodes);
+    expect(stopsOf(p)).toEqual({ a: S.SHUTDOWN });
+    expect(p.create).toHaveLength(1);
+    expect(p.create[0]).toMatchObject({ slot: 1, desiredState: S.READY, startAfter });
+    expect(p.create[0]?.nodeId).toBeUndefined();
+  });
+
+  it('restart condition none does not keep a task on a DOWN node from being replaced', () => {
+    const svc = withRestart(1, { condition: 'none' });
+    const p = run(svc, [makeTask({ id: 'a', slot: 1, nodeId: 'n1' }, svc)], [makeNode('n1', { state: 'DOWN' })]);
+    expect(p.create).toHaveLength(1);
+  });
+
+  it('UNKNOWN and PAUSE nodes are valid: their tasks are left alone', () => {
+    const svc = makeService({ replicas: 2 });
+    const nodes = [makeNode('n1', { state: 'UNKNOWN' }), makeNode('n2', { availability: 'PAUSE' })];
+    const tasks = [makeTask({ id: 'a', slot: 1, nodeId: 'n1' }), makeTask({ id: 'b', slot: 2, nodeId: 'n2' })];
+    expect(run(svc, tasks, nodes)).toEqual({ create: [], stop: [], start: [], remove: [] });
+  });
+});
+
+describe('reconcileReplicated: held replacements', () => {
+  const svc = makeService({ replicas: 1 });
+  const old = (over: Partial<Parameters<typeof makeTask>[0]> = {}) =>
+    makeTask({ id: 'old', slot: 1, nodeId: 'n1', state: S.RUNNING, desired: S.SHUTDOWN, createdAt: 1, ...over });
+  const held = (startAfter: number) => makeTask({ id: 'new', slot: 1, state: S.NEW, desired: S.READY, createdAt: 2, startAfter });
+
+  it('waits for its delay, asking to be woken then', () => {
+    const p = run(svc, [old({ state: S.FAILED }), held(NOW + 100)]);
+    expect(p.start).toEqual([]);
+    expect(p.wakeAt).toBe(NOW + 100);
+    expect(p.create).toEqual([]);
+  });
+
+  it('starts once the delay passed and the old task stopped', () => {
+    expect(run(svc, [old({ state: S.FAILED }), held(NOW)]).start).toEqual(['new']);
+  });
+
+  it('waits while the old task still runs, then starts after OLD_TASK_TIMEOUT_MS anyway', () => {
+    const p = run(svc, [old(), held(NOW - 10)]);
+    expect(p.start).toEqual([]);
+    expect(p.wakeAt).toBe(NOW - 10 + OLD_TASK_TIMEOUT_MS);
+    expect(run(svc, [old(), held(NOW - OLD_TASK_TIMEOUT_MS)]).start).toEqual(['new']);
+    expect(run(svc, [old(), held(NOW - OLD_TASK_TIMEOUT_MS + 1)]).start).toEqual([]);
+  });
+
+  it('does not wait for an old task on a DOWN or deleted node, or one that never ran', () => {
+    expect(run(svc, [old(), held(NOW)], [makeNode('n1', { state: 'DOWN' })]).start).toEqual(['new']);
+    expect(run(svc, [old(), held(NOW)], []).start).toEqual(['new']);
+    expect(run(svc, [old({ state: S.PENDING, nodeId: undefined }), held(NOW)]).start).toEqual(['new']);
+  });
+});
+
+describe('reconcileReplicated: rolling update', () => {
+  const v2 = (replicas: number, parallelism: number) =>
+    makeService({
+      specVersion: 2,
+      spec: serviceSpec('web', {
+        mode: { kind: 'replicated', replicas },
+        task: taskSpec({ container: { image: 'nginx:2', command: [], args: [], env: [], labels: {} } }),
+        update: { parallelism, delayMs: 0, failureAction: 'pause', monitorMs: 0, maxFailureRatio: 0, order: 'stop-first' },
+      }),
+    });
+  const oldTask = (slot: number) => makeTask({ id: `old${slot}`, slot, nodeId: `n${slot}`, specVersion: 1 });
+
+  it('an identical spec under a new specVersion is not dirty', () => {
+    const svc = makeService({ specVersion: 7 });
+    expect(isTaskDirty(svc, makeTask({ id: 'a', specVersion: 1 }, { ...svc, specVersion: 1 }))).toBe(false);
+    expect(isTaskDirty(v2(1, 1), oldTask(1))).toBe(true);
+  });
+
+  it.each([
+    [1, 1],
+    [2, 2],
+    [0, 4],
+    [10, 4],
+  ])('parallelism %i updates %i of 4 slots at once (stop-first, held replacements)', (parallelism, n) => {
+    const svc = v2(4, parallelism);
+    const p = run(svc, [1, 2, 3, 4].map(oldTask), [1, 2, 3, 4].map((i) => makeNode(`n${i}`)));
+    expect(p.stop).toHaveLength(n);
+    expect(p.stop.every((s) => s.desiredState === S.SHUTDOWN)).toBe(true);
+    expect(p.create).toHaveLength(n);
+    expect(p.create.map((t) => t.slot)).toEqual(p.stop.map((s) => Number(s.id.slice(3))));
+    for (const t of p.create) expect(t).toMatchObject({ desiredState: S.READY, startAfter: NOW, specVersion: 2, spec: svc.spec.task });
+  });
+
+  it('slots already in flight count against parallelism', () => {
+    const svc = v2(3, 2);
+    const tasks = [
+      { ...oldTask(1), desiredState: S.SHUTDOWN, status: { ...oldTask(1).status, state: S.SHUTDOWN } } as Task,
+      makeTask({ id: 'new1', slot: 1, nodeId: 'n1', state: S.ASSIGNED, specVersion: 2, createdAt: 5 }, svc),
+      oldTask(2),
+      oldTask(3),
+    ];
+    const p = run(svc, tasks);
+    expect(p.create).toHaveLength(1);
+    expect(p.create[0]?.slot).toBe(2);
+  });
+});
+
+describe('reconcileReplicated: task reaper', () => {
+  it('deletes REMOVE tasks once stopped (or never assigned), keeps them while still running', () => {
+    const svc = makeService({ replicas: 1 });
+    const tasks = [
+      makeTask({ id: 'live', slot: 1, nodeId: 'n1' }),
+      makeTask({ id: 'r-running', slot: 2, nodeId: 'n2', desired: S.REMOVE }),
+      makeTask({ id: 'r-done', slot: 3, nodeId: 'n2', desired: S.REMOVE, state: S.SHUTDOWN }),
+      makeTask({ id: 'r-pending', slot: 4, desired: S.REMOVE, state: S.PENDING }),
+    ];
+    const p = run(svc, tasks);
+    expect(p.remove.sort()).toEqual(['r-done', 'r-pending']);
+    expect(p.create).toEqual([]);
+  });
+
+  it('keeps at most the history limit per slot, deleting the oldest stopped tasks first', () => {
+    const svc = makeService({ replicas: 1 });
+    const dead = [1, 2, 3, 4, 5, 6].map((i) => makeTask({ id: `d${i}`, slot: 1, nodeId: 'n1', state: S.FAILED, desired: S.SHUTDOWN, createdAt: i }));
+    const live = makeTask({ id: 'live', slot: 1, nodeId: 'n1', createdAt: 10 });
+    const p = run(svc, [...dead.reverse(), live]);
+    expect(p.remove.sort()).toEqual(['d1', 'd2']);
+    expect(run(svc, [...dead, live], undefined, { historyLimit: 2 }).remove.sort()).toEqual(['d1', 'd2', 'd3', 'd4', 'd5']);
+    expect(run(svc, [...dead, live], undefined, { historyLimit: -1 }).remove).toEqual([]);
+  });
+
+  it('never deletes a task that is still running, even beyond the limit', () => {
+    const svc = makeService({ replicas: 1 });
+    const stopping = [1, 2, 3].map((i) => makeTask({ id: `s${i}`, slot: 1, nodeId: 'n1', state: S.RUNNING, desired: S.SHUTDOWN, createdAt: i }));
+    const live = makeTask({ id: 'live', slot: 1, nodeId: 'n2', createdAt: 10 });
+    expect(run(svc, [...stopping, live], undefined, { historyLimit: 1 }).remove).toEqual([]);
+  });
+
+  it('with max attempts the limit is max attempts + 1', () => {
+    const svc = withRestart(1, { maxAttempts: 2 });
+    const dead = [1, 2, 3, 4].map((i) => makeTask({ id: `d${i}`, slot: 1, nodeId: 'n1', state: S.FAILED, desired: S.SHUTDOWN, createdAt: i }, svc));
+    const live = makeTask({ id: 'live', slot: 1, nodeId: 'n1', createdAt: 10 }, svc);
+    expect(run(svc, [...dead, live], undefined, { historyLimit: 10 }).remove.sort()).toEqual(['d1', 'd2']);
+  });
+});
+
+// ---------------------------------------------------------------- simulation
+interface Round {
+  fail: number[];
+  complete: number[];
+  downNode: number | null;
+  upNode: number | null;
+  drain: number | null;
+  activate: number | null;
+  scale: number | null;
+  update: boolean;
+  advanceMs: number;
+  agentSteps: number;
+}
+
+const roundArb: fc.Arbitrary<Round> = fc.record({
+  fail: fc.array(fc.nat(20), { maxLength: 2 }),
+  complete: fc.array(fc.nat(20), { maxLength: 1 }),
+  downNode: fc.option(fc.nat(3), { nil: null, freq: 6 }),
+  upNode: fc.option(fc.nat(3), { nil: null, freq: 2 }),
+  drain: fc.option(fc.nat(3), { nil: null, freq: 8 }),
+  activate: fc.option(fc.nat(3), { nil: null, freq: 3 }),
+  scale: fc.option(fc.nat(6), { nil: null, freq: 5 }),
+  update: fc.boolean(), // combined with a second coin below: about one round in four updates the spec
+  advanceMs: fc.constantFrom(0, 100, 2000, 5000, 30_000, 61_000),
+  agentSteps: fc.integer({ min: 0, max: 3 }),
+});
+
+const NODE_IDS = ['n0', 'n1', 'n2', 'n3'];
+
+function newWorld(replicas: number, parallelism: number, historyLimit: number, restart?: Partial<RestartPolicy>): World {
+  const service = makeService({
+    id: 'svc',
+    specVersion: 1,
+    spec: serviceSpec('web', {
+      mode: { kind: 'replicated', replicas },
+      task: taskSpec(restart ? { restart: { condition: 'any', delayMs: 5000, maxAttempts: 0, windowMs: 0, ...restart } } : {}),
+      update: { parallelism, delayMs: 0, failureAction: 'continue', monitorMs: 0, maxFailureRatio: 0, order: 'stop-first' },
+    }),
+  });
+  return { now: NOW, service, nodes: new Map(NODE_IDS.map((id) => [id, makeNode(id)])), tasks: new Map(), historyLimit, nextId: 0, version: 10 };
+}
+
+/** Scheduler + agent: place pending tasks, advance states, shut down what should stop. */
+function worldStep(w: World, rng: () => number): void {
+  const ready = [...w.nodes.values()].filter((n) => n.status.state === 'READY' && n.spec.availability === 'ACTIVE');
+  for (const t of [...w.tasks.values()]) {
+    const node = t.nodeId ? w.nodes.get(t.nodeId) : undefined;
+    if (!t.nodeId) {
+      if (t.status.state < S.ASSIGNED && t.desiredState <= S.RUNNING && ready.length > 0) {
+        const target = ready[Math.floor(rng() * ready.length)] as Node;
+        setTask(w, t, { nodeId: target.id, status: { ...t.status, state: S.ASSIGNED } });
+      }
+      continue;
+    }
+    if (!node || node.status.state !== 'READY') continue; // agent unreachable
+    if (t.desiredState >= S.SHUTDOWN) {
+      if (t.status.state < S.COMPLETE) setTask(w, t, { status: { ...t.status, state: S.SHUTDOWN } });
+      continue;
+    }
+    const target = t.desiredState === S.READY ? S.READY : S.RUNNING;
+    if (t.status.state < target) setTask(w, t, { status: { ...t.status, state: target } });
+  }
+}
+
+/** Reconcile until the plan is empty (as the loop does: its own commit re-triggers it). */
+function settle(w: World, onPlan: (p: Plan) => void = () => {}, afterApply: () => void = () => {}): void {
+  for (let i = 0; i < 8; i++) {
+    const p = planFor(w);
+    if (emptyPlanOf(p)) return;
+    onPlan(p);
+    applyPlan(w, p);
+    afterApply();
+  }
+  throw new Error(`reconcile did not reach a fixpoint: ${JSON.stringify(planFor(w))}`);
+}
+
+function checkInvariants(w: World, limit: number): void {
+  for (const [slot, ts] of slotsOf(w)) {
+    const runnable = ts.filter(isRunnable);
+    expect(runnable.length, `slot ${slot} runnable tasks ${runnable.map((t) => t.id)}`).toBeLessThanOrEqual(1);
+    if (limit >= 1) {
+      const dead = ts.filter((t) => !isRunnable(t) && (t.status.state > S.RUNNING || t.status.state < S.ASSIGNED));
+      // The reaper leaves no dead task behind while the slot is over its limit.
+      if (ts.length > limit) expect(dead.map((t) => t.id), `slot ${slot} has ${ts.length} tasks > limit ${limit}`).toEqual([]);
+    }
+  }
+}
+
+describe('reconcileReplicated: simulated world (property)', () => {
+  it('one runnable task per slot, bounded history, parallelism respected, converges to replicas', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(roundArb, { minLength: 1, maxLength: 25 }),
+        fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }),
+        fc.integer(),
+        (replicas, parallelism, historyLimit, rounds, updates, seed) => {
+          const w = newWorld(replicas, parallelism, historyLimit);
+          const r = seededRng(seed);
+          const rng = () => r.next();
+          /** Slots whose update is in progress: slot → the task the update created for it. */
+          const updating = new Map<number, string>();
+          const trackUpdates = (p: Plan) => {
+            const before = slotsOf(w);
+            for (const c of p.create) {
+              const ts = before.get(c.slot) ?? [];
+              // An update (not a restart) replaces a live, dirty task that has not stopped and sits on a good node.
+              const replacesHealthyDirty = ts.some((t) => {
+                const node = t.nodeId ? w.nodes.get(t.nodeId) : undefined;
+                const goodNode = !t.nodeId || (node && node.status.state !== 'DOWN' && node.spec.availability !== 'DRAIN');
+                return isRunnable(t) && isTaskDirty(w.service, t) && t.status.state <= S.RUNNING && goodNode;
+              });
+              if (replacesHealthyDirty) updating.set(c.slot, c.id);
+            }
+          };
+          const refreshUpdating = () => {
+            for (const [slot, id] of updating) {
+              const t = w.tasks.get(id);
+              // SwarmKit's updater moves on once the new task reached RUNNING or beyond (or it was stopped/deleted).
+              // A newer spec supersedes the update the task belonged to (SwarmKit cancels that updater).
+              if (!t || t.status.state >= S.RUNNING || !isRunnable(t) || isTaskDirty(w.service, t)) updating.delete(slot);
+            }
+          };
+          let lastPlan: Plan | undefined;
+          const checkParallelism = () => {
+            if (parallelism > 0) {
+              const dump = () =>
+                [...w.tasks.values()]
+                  .sort((a, b) => a.slot - b.slot || a.meta.createdAt - b.meta.createdAt)
+                  .map((t) => `slot ${t.slot} ${t.id} v${t.specVersion} ${t.nodeId ?? '-'} state=${t.status.state} desired=${t.desiredState}`)
+                  .join('\n');
+              expect(updating.size, `slots updating: ${[...updating.entries()]} at t=${w.now} replicas=${JSON.stringify(w.service.spec.mode)} sv=${w.service.specVersion}\n${dump()}\nplan ${JSON.stringify(lastPlan && { ...lastPlan, create: lastPlan.create.map((c) => [c.id, c.slot]) })}`).toBeLessThanOrEqual(parallelism);
+            }
+          };
+
+          /** Reconcile to a fixpoint, checking the invariants after every applied plan. */
+          const step = () => {
+            refreshUpdating();
+            settle(
+              w,
+              (p) => {
+                lastPlan = p;
+                trackUpdates(p);
+              },
+              () => {
+                refreshUpdating();
+                checkParallelism();
+                checkInvariants(w, historyLimit);
+              },
+            );
+            checkInvariants(w, historyLimit);
+          };
+
+          rounds.forEach((round, i) => {
+            w.now += round.advanceMs;
+            const setNode = (idx: number | null, f: (n: Node) => Node) => {
+              const n = idx === null ? undefined : w.nodes.get(NODE_IDS[idx] as string);
+              if (n) w.nodes.set(n.id, f(n));
+            };
+            setNode(round.downNode, (n) => ({ ...n, status: { ...n.status, state: 'DOWN' } }));
+            setNode(round.upNode, (n) => ({ ...n, status: { ...n.status, state: 'READY' } }));
+            setNode(round.drain, (n) => ({ ...n, spec: { ...n.spec, availability: 'DRAIN' } }));
+            setNode(round.activate, (n) => ({ ...n, spec: { ...n.spec, availability: 'ACTIVE' } }));
+            if (round.scale !== null) w.service = { ...w.service, spec: { ...w.service.spec, mode: { kind: 'replicated', replicas: round.scale } } };
+            if (updates[i] && round.update) {
+              const v = w.service.specVersion + 1;
+              const task = { ...w.service.spec.task, container: { ...w.service.spec.task.container, image: `nginx:${v}` } };
+              w.service = { ...w.service, specVersion: v, spec: { ...w.service.spec, task } };
+            }
+            // Agents report: some running tasks fail or complete.
+            const running = [...w.tasks.values()].filter((t) => t.status.state === S.RUNNING && t.nodeId && w.nodes.get(t.nodeId)?.status.state === 'READY');
+            for (const k of round.fail) {
+              const t = running[k];
+              if (t && w.tasks.get(t.id)?.status.state === S.RUNNING) setTask(w, t, { status: { ...t.status, state: S.FAILED } });
+            }
+            for (const k of round.complete) {
+              const t = running[k];
+              const cur = t && w.tasks.get(t.id);
+              if (cur && cur.status.state === S.RUNNING) setTask(w, cur, { status: { ...cur.status, state: S.COMPLETE } });
+            }
+            step();
+            for (let s = 0; s < round.agentSteps; s++) {
+              worldStep(w, rng);
+              step();
+            }
+          });
+
+          // The world stabilises: every node up and active, no more failures.
+          for (const n of w.nodes.values()) w.nodes.set(n.id, { ...n, status: { ...n.status, state: 'READY' }, spec: { ...n.spec, availability: 'ACTIVE' } });
+          for (let i = 0; i < 80; i++) {
+            w.now += OLD_TASK_TIMEOUT_MS + 1;
+            worldStep(w, rng);
+            step();
+          }
+          const want = w.service.spec.mode.kind === 'replicated' ? w.service.spec.mode.replicas : 0;
+          const live = [...w.tasks.values()].filter(isRunnable);
+          expect(live.length).toBe(want);
+          expect(new Set(live.map((t) => t.slot)).size).toBe(want);
+          for (const t of live) {
+            expect(t.status.state).toBe(S.RUNNING);
+            expect(t.desiredState).toBe(S.RUNNING);
+            expect(isTaskDirty(w.service, t)).toBe(false);
+          }
+          // Nothing left that is not live, except bounded history.
+          for (const [, ts] of slotsOf(w)) expect(ts.length).toBeLessThanOrEqual(Math.max(historyLimit, 1));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('max attempts bounds the restarts per slot, and the slot is never refilled', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 5, max: 30 }), (maxAttempts, replicas, rounds) => {
+        const w = newWorld(replicas, 1, 5, { maxAttempts, delayMs: 1000 });
+        const rng = () => 0.5;
+        for (let i = 0; i < rounds; i++) {
+          w.now += 2000;
+          worldStep(w, rng);
+          // Every task that runs fails at once.
+          for (const t of [...w.tasks.values()]) if (t.status.state === S.RUNNING) setTask(w, t, { status: { ...t.status, state: S.FAILED } });
+          settle(w);
+        }
+        const created = new Map<number, number>();
+        let everCreated = 0;
+        for (const t of w.tasks.values()) created.set(t.slot, (created.get(t.slot) ?? 0) + 1);
+        everCreated = w.nextId;
+        for (const [slot, n] of created) expect(n, `slot ${slot}`).toBeLessThanOrEqual(maxAttempts + 1);
+        expect(everCreated).toBeLessThanOrEqual(replicas * (maxAttempts + 1));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

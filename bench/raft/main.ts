@@ -1,0 +1,161 @@
+/**
+ * Raft benchmark: three nodes as separate processes on loopback, fsync on,
+ * 256-byte entries, default timing (tick 100 ms, election 10-20 ticks).
+ *   npm run bench:raft -- [--json] [--kills 20] [--quick]
+ * With --json the last stdout line is one JSON object with the figures.
+ * Load generators run inside the leader process (closed loop for throughput,
+ * open loop for latency), so no client RPC hop is measured.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePorts } from '../../packages/raft/src/testing/ports.js';
+import { spawnNode, type NodeProc, type NodeProcConfig } from '../../packages/raft/src/testing/proc.js';
+
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const quick = argv.includes('--quick');
+const kills = Number(argv[argv.indexOf('--kills') + 1] ?? 0) || (quick ? 5 : 20);
+const log = (m: string): void => {
+  process.stderr.write(`${m}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-bench-'));
+const ids = ['m1', 'm2', 'm3'];
+const procs = new Map<string, NodeProc>();
+let peers: Record<string, string> = {};
+
+type Status = { role: string; leader: string; commit: number; applied: number; count: number };
+
+const cfg = (id: string): NodeProcConfig => ({ id, dir: path.join(root, id), peers, machine: 'digest' });
+async function start(id: string): Promise<number> {
+  const t0 = performance.now();
+  const p = spawnNode(cfg(id));
+  procs.set(id, p);
+  await p.ready;
+  return performance.now() - t0;
+}
+const alive = (): NodeProc[] => [...procs.values()].filter((p) => p.alive());
+
+async function leader(timeoutMs = 30_000): Promise<NodeProc> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const p of alive()) {
+      const s = await p.call<Status>('status', {}, 2000).catch(() => undefined);
+      if (s?.role === 'leader') return p;
+    }
+    await sleep(20);
+  }
+  throw new Error('no leader');
+}
+
+async function caughtUp(p: NodeProc, target: number, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const s = await p.call<Status>('status', {}, 5000).catch(() => undefined);
+    if (s && s.applied >= target) return;
+    await sleep(5);
+  }
+  throw new Error(`${p.id} did not catch up to ${target}`);
+}
+
+async function throughput(): Promise<number> {
+  const l = await leader();
+  await l.call('load', { concurrency: 256, count: 5000, size: 256 }, 120_000); // warm-up
+  const runs: number[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const r = await l.call<{ ok: number; elapsedMs: number }>('load', { concurrency: 256, count: 40_000, size: 256 }, 300_000);
+    runs.push((r.ok / r.elapsedMs) * 1000);
+    log(`throughput run ${i + 1}: ${runs.at(-1)!.toFixed(0)} commits/s`);
+  }
+  return median(runs);
+}
+
+async function latencyAt1000(): Promise<number> {
+  const l = await leader();
+  const r = await l.call<{ ok: number; p50: number; p99: number; max: number }>('openLoad', { rate: 1000, seconds: quick ? 3 : 10, size: 256 }, 120_000);
+  log(`open loop 1000/s: ${r.ok} ok, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`);
+  return r.p99;
+}
+
+/** kill -9 the leader; time until a surviving node acknowledges a write. */
+async function failoverOnce(k: number): Promise<number> {
+  const l = await leader();
+  const st = await l.call<Status>('status');
+  await Promise.all(alive().map((p) => caughtUp(p, st.commit)));
+  await sleep(300); // steady state: heartbeats flowing
+  const survivors = alive().filter((p) => p !== l);
+  const t0 = performance.now();
+  await l.kill9();
+  let done = false;
+  const acked = await Promise.race(
+    survivors.map(async (p) => {
+      while (!done) {
+        const r = await p.call<{ ok: boolean }>('propose', { data: `failover-${k}` }, 5000).catch(() => undefined);
+        if (r?.ok) return performance.now() - t0;
+        await sleep(2);
+      }
+      return Infinity;
+    }),
+  );
+  done = true;
+  await start(l.id);
+  return acked;
+}
+
+async function catchup(): Promise<{ ms: number; startMs: number }> {
+  const l = await leader();
+  const victim = alive().find((p) => p !== l)!;
+  await victim.kill9();
+  let written = 0;
+  while (written < 100_000) {
+    const r = await l.call<{ ok: number }>('load', { concurrency: 256, count: 20_000, size: 256 }, 300_000);
+    written += r.ok;
+  }
+  const target = (await l.call<Status>('status')).commit;
+  log(`catch-up: follower ${victim.id} is ${written} entries behind (leader commit ${target})`);
+  const t0 = performance.now();
+  const startMs = await start(victim.id);
+  await caughtUp(procs.get(victim.id)!, target, 300_000);
+  return { ms: performance.now() - t0, startMs };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const ports = await freePorts(3);
+  peers = Object.fromEntries(ids.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
+  await Promise.all(ids.map(start));
+  await leader();
+  const commits = await throughput();
+  const p99 = await latencyAt1000();
+  const fo: number[] = [];
+  for (let k = 0; k < kills; k++) {
+    fo.push(await failoverOnce(k));
+    log(`failover ${k + 1}/${kills}: ${fo.at(-1)!.toFixed(0)} ms`);
+  }
+  const cu = await catchup();
+  log(`catch-up: ${cu.ms.toFixed(0)} ms (of which process start ${cu.startMs.toFixed(0)} ms)`);
+  const result = {
+    commits_per_s_256: Math.round(commits),
+    p99_ms_at_1000: Number(p99.toFixed(2)),
+    failover_median_ms: Math.round(median(fo)),
+    failover_max_ms: Math.round(Math.max(...fo)),
+    catchup_100k_ms: Math.round(cu.ms),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, kills },
+  };
+  if (json) console.log(JSON.stringify(result));
+  else console.log(result);
+}
+
+try {
+  await main();
+} finally {
+  for (const p of procs.values()) await p.kill9();
+  fs.rmSync(root, { recursive: true, force: true });
+}

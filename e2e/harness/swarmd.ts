@@ -1,0 +1,172 @@
+/**
+ * Starts a real swarm node (manager + agent in one process, Docker executor)
+ * for the dashboard tests, and tears it down: by PID, then its containers by
+ * the run label, then its state directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { removeRunContainers } from './docker.js';
+import { freePorts } from './ports.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const swarmdBin = path.join(repoRoot, 'apps/manager/dist/bin/swarmd.js');
+export const webOut = path.join(repoRoot, 'apps/web/out');
+
+export interface SwarmNode {
+  /** Dashboard and API origin, e.g. http://127.0.0.1:15123 */
+  url: string;
+  /** PID of the current process (changes on restart). */
+  readonly pid: number;
+  stateDir: string;
+  /** Value of com.swarm.test-run on every container this node starts. */
+  runLabel: string;
+  hostname: string;
+  /** Everything the process printed so far (for failure messages). */
+  output(): string;
+  /** Stops the process (SIGTERM) and starts it again on the same state, ports and label. */
+  restart(): Promise<void>;
+  /** Stops the process, removes this run's containers and the state directory. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  hostname?: string;
+  executor?: 'docker' | 'process' | 'sim';
+  /** How long to wait for `dashboard: http://…` and a 200 from /healthz. */
+  timeoutMs?: number;
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** One swarmd process: spawned, waited for, stopped by its PID. */
+interface Proc {
+  child: ChildProcess;
+  pid: number;
+  log: () => string;
+  /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
+  kill(): Promise<void>;
+}
+
+function spawnSwarmd(args: string[], runLabel: string): Proc {
+  const child = spawn(process.execPath, [swarmdBin, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error('swarmd did not start');
+  const pid = child.pid;
+  let log = '';
+  child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  // If the worker dies without running teardown, don't leave the node behind.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
+  return {
+    child,
+    pid,
+    log: () => log,
+    async kill() {
+      process.off('exit', onExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitForExit(child, 10_000))) {
+        process.kill(pid, 'SIGKILL');
+        await waitForExit(child, 5_000);
+      }
+    },
+  };
+}
+
+/** Waits for `dashboard: <url>` on stdout and a 200 from /healthz. */
+async function waitReady(proc: Proc, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`swarmd exited with ${proc.child.exitCode}`);
+    const url = /dashboard: (http:\/\/\S+?)\/?(?:\s|$)/.exec(proc.log())?.[1];
+    if (url && (await healthy(url))) return url;
+    if (Date.now() > deadline) throw new Error('timed out waiting for swarmd');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startSwarmd(opts: StartOptions = {}): Promise<SwarmNode> {
+  if (!fs.existsSync(swarmdBin)) throw new Error(`${swarmdBin} is missing: run \`npx turbo run build\` first`);
+  if (!fs.existsSync(path.join(webOut, 'index.html'))) throw new Error(`${webOut} is missing: build @swarm/web first`);
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-e2e-'));
+  const runLabel = `e2e-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const hostname = opts.hostname ?? 'e2e-node';
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const [httpPort, remotePort] = await freePorts(2);
+  const args = [
+    '-d', stateDir,
+    '--hostname', hostname,
+    '--listen-http', `127.0.0.1:${httpPort}`,
+    '--listen-remote-api', `127.0.0.1:${remotePort}`,
+    '--listen-control-api', path.join(stateDir, 'swarm.sock'),
+    '--executor', opts.executor ?? 'docker',
+  ];
+
+  let proc = spawnSwarmd(args, runLabel);
+  let earlier = '';
+  let stopped = false;
+  const output = () => earlier + proc.log();
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await proc.kill();
+    await removeRunContainers(runLabel).catch(() => 0);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  };
+
+  const ready = async () => {
+    try {
+      return await waitReady(proc, timeoutMs);
+    } catch (err) {
+      const log = output();
+      await stop();
+      throw new Error(`${(err as Error).message}\n--- swarmd output ---\n${log}`);
+    }
+  };
+
+  const url = await ready();
+  return {
+    url,
+    get pid() {
+      return proc.pid;
+    },
+    stateDir,
+    runLabel,
+    hostname,
+    output,
+    stop,
+    async restart() {
+      await proc.kill();
+      earlier += proc.log();
+      proc = spawnSwarmd(args, runLabel);
+      await ready();
+    },
+  };
+}

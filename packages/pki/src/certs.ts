@@ -1,0 +1,151 @@
+/**
+ * Certificates: the cluster root CA, CSRs, issuing node certificates from a
+ * CSR (only the CSR's public key is trusted; subject and SANs come from the
+ * CA), and reading certificates back.
+ */
+import crypto from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { type Result, err, ok } from '@swarm/shared';
+import { SIGN, generateKeyPair, importKeyPair } from './keys.js';
+
+const HOUR = 3_600_000;
+export const ROOT_CA_VALIDITY_MS = 630_720_000_000; // 20 years
+export const ROOT_CA_CN = 'swarm-ca';
+
+export interface IssuedCert {
+  certPem: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+const serial = () => '01' + crypto.randomBytes(15).toString('hex');
+const escape = (s: string) => s.replace(/([,+"\\<>;=])/g, '\\$1');
+
+export async function createRootCA(now = Date.now(), cn = ROOT_CA_CN): Promise<{ certPem: string; keyPem: string }> {
+  const kp = generateKeyPair();
+  const keys = await importKeyPair(kp.privateKeyPem);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${escape(cn)}`,
+    notBefore: new Date(now - HOUR),
+    notAfter: new Date(now + ROOT_CA_VALIDITY_MS),
+    signingAlgorithm: SIGN,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem') + '\n', keyPem: kp.privateKeyPem };
+}
+
+/** A CSR carrying only the public key; the CA decides the subject. */
+export async function createCSR(privateKeyPem: string): Promise<string> {
+  const keys = await importKeyPair(privateKeyPem);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=swarm-node', keys, signingAlgorithm: SIGN });
+  return csr.toString('pem') + '\n';
+}
+
+export interface SignRequest {
+  csrPem: string;
+  caCertPem: string;
+  caKeyPem: string;
+  /** Node ID. */
+  cn: string;
+  /** Role: swarm-manager or swarm-worker. */
+  ou: string;
+  /** Cluster ID. */
+  o: string;
+  dnsNames: string[];
+  validityMs: number;
+  now?: number;
+  /** Extended key usages; default server + client auth. */
+  usages?: Array<'server' | 'client'>;
+}
+
+/** Verifies the CSR's signature and issues a certificate for its public key. */
+export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, string>> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(req.csrPem);
+  } catch (e) {
+    return err(`invalid CSR: ${(e as Error).message}`);
+  }
+  if (!(await csr.verify())) return err('invalid CSR: signature does not verify');
+  const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
+  if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') return err('invalid CSR: key must be ECDSA P-256');
+  const ca = new x509.X509Certificate(req.caCertPem);
+  const caKeys = await importKeyPair(req.caKeyPem);
+  const now = req.now ?? Date.now();
+  const notBefore = now - HOUR;
+  const notAfter = now + req.validityMs;
+  const usages = req.usages ?? ['server', 'client'];
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${escape(req.cn)}, OU=${escape(req.ou)}, O=${escape(req.o)}`,
+    issuer: ca.subject,
+    notBefore: new Date(notBefore),
+    notAfter: new Date(notAfter),
+    signingAlgorithm: SIGN,
+    publicKey: await csr.publicKey.export(),
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension(usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth))),
+      new x509.SubjectAlternativeNameExtension(req.dnsNames.map((d) => ({ type: 'dns' as const, value: d }))),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  return ok({ certPem: cert.toString('pem') + '\n', notBefore, notAfter });
+}
+
+export interface CertInfo {
+  cn: string;
+  ou: string;
+  o: string;
+  issuerCn: string;
+  notBefore: number;
+  notAfter: number;
+  /** SHA-256 of the DER, hex. */
+  fingerprint: string;
+  serial: string;
+}
+
+const field = (dn: string, key: string): string => {
+  const m = new RegExp(`(?:^|\\n|, )${key}=([^\\n,]*)`).exec(dn);
+  return m?.[1] ?? '';
+};
+
+export function inspectCert(pem: string | Buffer): CertInfo {
+  const c = new crypto.X509Certificate(pem);
+  return {
+    cn: field(c.subject, 'CN'),
+    ou: field(c.subject, 'OU'),
+    o: field(c.subject, 'O'),
+    issuerCn: field(c.issuer, 'CN'),
+    notBefore: Date.parse(c.validFrom),
+    notAfter: Date.parse(c.validTo),
+    fingerprint: c.fingerprint256.replace(/:/g, '').toLowerCase(),
+    serial: c.serialNumber,
+  };
+}
+
+/** True when `cert` was signed by `caCertPem`'s key and is within its validity at `now`. */
+export function verifyIssuedBy(cert: string | Buffer, caCertPem: string, now = Date.now()): boolean {
+  try {
+    const c = new crypto.X509Certificate(cert);
+    const ca = new crypto.X509Certificate(caCertPem);
+    if (!c.checkIssued(ca) || !c.verify(ca.publicKey)) return false;
+    return Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+  } catch {
+    return false;
+  }
+}
+
+/** The PEM of a DER certificate. */
+export const derToPem = (der: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+
+export const pemToDer = (pem: string): Buffer => Buffer.from(new crypto.X509Certificate(pem).raw);

@@ -1,0 +1,310 @@
+/**
+ * The async driver around the pure core. The loop, per Ready:
+ *   1. persist hard state + entries (+ snapshot), fdatasync  (disk.ts)
+ *   2. send messages                                          (transport.ts)
+ *   3. apply committed entries / snapshot to the state machine, resolve waits
+ *   4. advance(); maybe take a snapshot and compact
+ * Proposals arriving in the same turn of the event loop are batched into one
+ * append, and everything that arrives while an fsync runs shares the next one.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { Raft, notLeader, type ProposeError, type Result, type Status } from '../core/raft.js';
+import { decodeConfChange, type ConfChange, type ConfState, type Entry, type NodeId, type Ready, type Snapshot } from '../core/types.js';
+import { DiskStore } from './disk.js';
+import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
+import { createGrpcTransport, type Transport } from './transport.js';
+import { WaitRegistry, type WaitError } from './wait.js';
+
+export interface AppliedEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly data: Uint8Array;
+}
+
+/** The application the log drives (the cluster store plugs in here). Calls are serialized. */
+export interface StateMachine<R = unknown> {
+  apply(entry: AppliedEntry): R;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface RaftNodeOptions<R> {
+  readonly id: NodeId;
+  readonly dir: string;
+  /** host:port to listen on for Raft traffic. */
+  readonly listen: string;
+  /** Founding members (id -> address, including this node) of a new cluster; with `join`, just whom to talk to. */
+  readonly peers: Readonly<Record<NodeId, string>>;
+  /** Join an existing cluster instead of bootstrapping one (a member must add us first). */
+  readonly join?: boolean;
+  readonly stateMachine: StateMachine<R>;
+  readonly tickMs?: number;
+  readonly electionTick?: number;
+  readonly heartbeatTick?: number;
+  readonly snapshotInterval?: number;
+  readonly keepEntries?: number;
+  readonly maxEntryBytes?: number;
+  readonly maxInflightMsgs?: number;
+  readonly serverCredentials?: grpc.ServerCredentials;
+  readonly channelCredentials?: grpc.ChannelCredentials;
+  readonly rng?: () => number;
+  readonly log?: (msg: string) => void;
+}
+
+export type NodeError = ProposeError | WaitError;
+
+export interface LeadershipChange {
+  readonly leader: NodeId;
+  readonly isLeader: boolean;
+  readonly term: number;
+}
+
+export interface RaftNode<R> {
+  readonly id: NodeId;
+  /** The bound port of the Raft listener. */
+  readonly port: number;
+  propose(data: Uint8Array): Promise<Result<R, NodeError>>;
+  /** Linearizable read barrier: resolves with an index once this node applied at least up to it. */
+  readIndex(): Promise<Result<number, NodeError>>;
+  addMember(id: NodeId, address: string, learner?: boolean): Promise<Result<ConfState, NodeError>>;
+  removeMember(id: NodeId): Promise<Result<ConfState, NodeError>>;
+  transferLeadership(to: NodeId): Result<void, ProposeError>;
+  status(): Status;
+  members(): ReadonlyMap<NodeId, string>;
+  onLeadershipChange(cb: (c: LeadershipChange) => void): () => void;
+  stop(): Promise<void>;
+}
+
+export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<R>> {
+  const log = o.log ?? (() => {});
+  const disk = new DiskStore(o.dir, { warn: log });
+  if (disk.fresh && !o.join) await disk.bootstrap(bootstrapEntries(o.peers));
+  const members = new Map<NodeId, string>(Object.entries(o.peers));
+  const sm = o.stateMachine;
+  const snap0 = disk.storage.snapshot();
+  let lastSnap = snap0.meta.index;
+  if (snap0.meta.index > 0) restoreSnapshot(snap0);
+
+  const raft = new Raft({
+    id: o.id,
+    storage: disk.storage,
+    rng: o.rng ?? Math.random,
+    electionTick: o.electionTick ?? 10,
+    heartbeatTick: o.heartbeatTick ?? 1,
+    preVote: true,
+    checkQuorum: true,
+    maxInflightMsgs: o.maxInflightMsgs ?? 256,
+    ...(o.maxEntryBytes ? { maxEntryBytes: o.maxEntryBytes } : {}),
+    applied: snap0.meta.index,
+  });
+  const waits = new WaitRegistry<unknown>();
+  const reads = new Map<string, (r: Result<number, NodeError>) => void>();
+  const readWaits: { index: number; resolve: (r: Result<number, NodeError>) => void }[] = [];
+  const listeners = new Set<(c: LeadershipChange) => void>();
+  let applied = snap0.meta.index;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const kick = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const transport: Transport = createGrpcTransport({
+    id: o.id,
+    listen: o.listen,
+    ...(o.serverCredentials ? { serverCredentials: o.serverCredentials } : {}),
+    ...(o.channelCredentials ? { channelCredentials: o.channelCredentials } : {}),
+    onMessage: (m) => {
+      if (stopped) return;
+      const err = raft.step(m);
+      if (err === 'unknown-member') log(`raft: dropped ${m.type} from unknown member ${m.from}`);
+      kick();
+    },
+    onUnreachable: (id) => raft.reportUnreachable(id),
+    onPeerDown: (id) => {
+      // Fast failover: the leader's connection broke (e.g. its process died). Campaign after a
+      // short random delay instead of a full election timeout; PreVote keeps this non-disruptive.
+      if (stopped || !raft.leaderLost(id)) return;
+      const delay = Math.floor((o.rng ?? Math.random)() * (o.tickMs ?? 100) * 3);
+      setTimeout(() => {
+        if (!stopped && raft.leader() === '' && raft.r.role.kind === 'follower') {
+          raft.campaign();
+          kick();
+        }
+      }, delay);
+    },
+    onSnapshotStatus: (id, ok) => {
+      raft.reportSnapshot(id, ok);
+      kick();
+    },
+    warn: log,
+  });
+  for (const [id, addr] of members) transport.setPeer(id, addr);
+  const port = await transport.start();
+
+  function restoreSnapshot(s: Snapshot): void {
+    const { members: ms, app } = unwrapSnapshot(s.data);
+    for (const [id, addr] of ms) members.set(id, addr);
+    sm.restore(app);
+  }
+
+  function applyEntry(e: Entry): void {
+    let value: unknown;
+    if (e.type === 'conf') {
+      const cc = decodeConfChange(e.data);
+      if (!cc) log(`raft: ignoring undecodable conf change at ${e.index}`);
+      else value = applyConf(cc);
+    } else if (e.data.length > 0) {
+      value = sm.apply({ index: e.index, term: e.term, data: e.data });
+    }
+    applied = e.index;
+    waits.trigger(e.index, e.term, value);
+  }
+
+  function applyConf(cc: ConfChange): ConfState {
+    const conf = raft.applyConfChange(cc);
+    if (cc.kind === 'remove') {
+      members.delete(cc.node);
+      transport.removePeer(cc.node);
+    } else if (cc.context) {
+      members.set(cc.node, cc.context);
+      transport.setPeer(cc.node, cc.context);
+    }
+    return conf;
+  }
+
+  async function handle(rd: Ready): Promise<void> {
+    await disk.persist(rd);
+    transport.send(rd.messages);
+    if (rd.snapshot) {
+      restoreSnapshot(rd.snapshot);
+      applied = rd.snapshot.meta.index;
+      lastSnap = applied;
+      waits.dropUpTo(applied);
+      for (const [id, addr] of members) transport.setPeer(id, addr);
+    }
+    for (const e of rd.committed) applyEntry(e);
+    for (const rs of rd.readStates) {
+      const key = Buffer.from(rs.context).toString('hex');
+      const resolve = reads.get(key);
+      reads.delete(key);
+      if (resolve) readWaits.push({ index: rs.index, resolve });
+    }
+    for (let i = readWaits.length - 1; i >= 0; i--) {
+      const w = readWaits[i]!;
+      if (w.index <= applied) {
+        readWaits.splice(i, 1);
+        w.resolve({ ok: true, value: w.index });
+      }
+    }
+    if (rd.softState) {
+      const c = { leader: rd.softState.leader, isLeader: rd.softState.role === 'leader', term: raft.r.term };
+      for (const l of listeners) l(c);
+    }
+    raft.advance(rd);
+    const bootstrapSingle = raft.r.voters.length === 1 && raft.r.voters[0] === o.id && raft.r.lead === '' && !o.join;
+    if (bootstrapSingle && raft.r.role.kind === 'follower') raft.campaign();
+    const every = o.snapshotInterval ?? 10_000;
+    if (applied - lastSnap >= every) {
+      disk.snapshot(applied, raft.confState(), wrapSnapshot(members, sm.snapshot()), o.keepEntries ?? 500);
+      lastSnap = applied;
+    }
+  }
+
+  const loopDone = (async () => {
+    while (!stopped) {
+      if (!raft.hasReady()) {
+        await new Promise<void>((res) => (wake = res));
+        continue;
+      }
+      await handle(raft.ready());
+    }
+  })().catch((e: unknown) => {
+    log(`raft: fatal error in the node loop, stopping: ${e instanceof Error ? e.stack : String(e)}`);
+    void stop();
+  });
+
+  const ticker = setInterval(() => {
+    raft.tick();
+    kick();
+  }, o.tickMs ?? 100);
+
+  // ---- proposals, batched per turn of the event loop ----------------------
+  let batch: { data: Uint8Array; resolve: (r: Result<unknown, NodeError>) => void }[] = [];
+  function flushBatch(): void {
+    const b = batch;
+    batch = [];
+    if (stopped) {
+      for (const p of b) p.resolve({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
+      return;
+    }
+    const res = raft.proposeBatch(b.map((p) => p.data));
+    if (!res.ok) {
+      for (const p of b) p.resolve(res);
+      return;
+    }
+    res.value.forEach((pr, i) => void waits.register(pr.index, pr.term).then(b[i]!.resolve));
+    kick();
+  }
+
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(ticker);
+    kick();
+    await loopDone;
+    waits.cancelAll('raft: node stopped');
+    for (const r of reads.values()) r({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
+    for (const w of readWaits) w.resolve({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
+    await transport.close();
+    disk.close();
+  }
+
+  let readSeq = 0;
+  const confChange = async (cc: ConfChange): Promise<Result<ConfState, NodeError>> => {
+    const res = raft.proposeConfChange(cc);
+    if (!res.ok) return res;
+    kick();
+    return (await waits.register(res.value.index, res.value.term)) as Result<ConfState, NodeError>;
+  };
+
+  return {
+    id: o.id,
+    port,
+    propose(data) {
+      if (!raft.isLeader()) return Promise.resolve({ ok: false, error: notLeader(raft.leader()) });
+      const max = raft.r.cfg.maxEntryBytes;
+      if (data.length > max) {
+        return Promise.resolve({ ok: false, error: { kind: 'too-large', message: `raft: entry of ${data.length} bytes exceeds the limit of ${max}` } });
+      }
+      return new Promise((resolve) => {
+        if (batch.length === 0) queueMicrotask(flushBatch);
+        batch.push({ data, resolve: resolve as (r: Result<unknown, NodeError>) => void });
+      });
+    },
+    readIndex() {
+      const ctx = Buffer.alloc(8 + o.id.length);
+      ctx.writeDoubleLE(++readSeq);
+      ctx.write(o.id, 8);
+      const res = raft.readIndex(ctx);
+      if (!res.ok) return Promise.resolve(res);
+      kick();
+      return new Promise((resolve) => reads.set(ctx.toString('hex'), resolve));
+    },
+    addMember: (id, address, learner = false) => confChange({ kind: learner ? 'addLearner' : 'addVoter', node: id, context: address }),
+    removeMember: (id) => confChange({ kind: 'remove', node: id }),
+    transferLeadership(to) {
+      const r = raft.transferLeadership(to);
+      kick();
+      return r;
+    },
+    status: () => raft.status(),
+    members: () => members,
+    onLeadershipChange(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    stop,
+  };
+}
