@@ -92,12 +92,17 @@ test('create, scale, survive docker kill, remove — all live', async ({ page, s
     const node = page.getByTestId(`node-row-${swarm.hostname}`);
     await expect(node).toHaveAttribute('data-status', 'READY');
     await expect(node.getByLabel(`Availability of ${swarm.hostname}`)).toHaveValue('ACTIVE');
+    await expect(node.getByRole('cell').nth(3)).toHaveText('3'); // running tasks on the node
     await screenshot(page, 'nodes');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Tasks' })).toBeVisible();
     await expect(page.locator(`[data-testid="task-row"][data-task-name^="${name}."][data-state="RUNNING"]`)).toHaveCount(3);
     await expect(page.locator(`[data-testid="task-row"][data-task-name^="${name}."][data-state="FAILED"]`)).toHaveCount(1);
+    await page.getByLabel('Filter tasks').fill('failed');
+    await expect(page.getByTestId('task-row')).toHaveCount(1);
+    await page.getByLabel('Filter tasks').fill(name);
+    await expect(page.getByTestId('task-row')).toHaveCount(4);
     await screenshot(page, 'tasks', { fullPage: true });
   });
 
@@ -127,9 +132,29 @@ test('the form reports invalid input next to the field', async ({ page }) => {
   await expect(name).toHaveAttribute('aria-invalid', 'true');
   await expect(form.getByRole('alert')).toContainText('invalid name');
   await screenshot(page, 'create-service-error');
-  // Keyboard: Escape-free flow — Cancel is reachable and returns focus to the opener.
+  // Cancel closes the form and returns focus to the button that opened it.
   await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(form).toBeHidden();
   await expect(page.getByRole('button', { name: 'Create service' })).toBeFocused();
+});
+
+test('keyboard: skip link first, then the navigation, and the form works without a mouse', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Swarm dashboard home' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' })).toBeFocused();
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' })).toHaveAttribute('aria-current', 'page');
+  // Open the form from the keyboard: the name field takes focus; Enter submits and validates.
+  await page.getByRole('button', { name: 'Create service' }).focus();
+  await page.keyboard.press('Enter');
+  const nameField = page.getByTestId('create-service-form').getByLabel('Name');
+  await expect(nameField).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(nameField).toHaveAttribute('aria-invalid', 'true');
 });
 
 test('dark theme follows the system preference', async ({ page }) => {

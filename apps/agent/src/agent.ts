@@ -23,6 +23,8 @@ export interface AgentOptions {
   hostname?: string;
   /** Defaults to insecure; mutual TLS comes later. */
   credentials?: grpc.ChannelCredentials;
+  /** gRPC channel options for the dispatcher connection. */
+  channelOptions?: grpc.ChannelOptions;
   logger?: Logger;
   clock?: Clock;
   rng?: Rng;
@@ -71,6 +73,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     rng: opts.rng ?? systemRng,
     ...logOpt,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.channelOptions ? { channelOptions: opts.channelOptions } : {}),
     ...(opts.describeIntervalMs !== undefined ? { describeIntervalMs: opts.describeIntervalMs } : {}),
     handlers: {
       describe: () => describeNode(opts.executor, opts.hostname),

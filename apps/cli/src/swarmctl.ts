@@ -19,4 +19,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `swarmctl task ls | head -1`: a closed pipe is not an error worth a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 process.exitCode = await main(process.argv);

@@ -1,39 +1,58 @@
 /**
- * The manager: store + persistence, the leader's control loops, the
- * dispatcher's gRPC server and the API servers (HTTP/WebSocket and the
- * control socket). Composition only; each part lives in its own module.
+ * The manager: store + persistence, the cluster CA, the leader's control
+ * loops, the gRPC remote API (mutual TLS: Dispatcher, NodeCA, Health) and the
+ * API servers (HTTP/WebSocket and the control socket). Composition only; each
+ * part lives in its own module.
  *
  *          ┌──────────── store (the only bus) ────────────┐
  *   API ──►│ services  nodes  tasks  cluster  │──► WAL+snapshot
  *          └──▲────────▲──────────▲──────────▲─┘
- *       orchestrator scheduler dispatcher ◄──gRPC── agents
+ *       orchestrator scheduler dispatcher ◄──gRPC/mTLS── agents
+ *                                 node CA   ◄──gRPC/mTLS── joining nodes
  */
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { type Clock, systemClock } from '@swarm/shared';
-import { bootstrap } from './bootstrap.js';
+import { type Clock, err, ok, systemClock } from '@swarm/shared';
+import { spkiHash } from '@swarm/pki';
+import { bootstrapNodes, ensureCluster } from './bootstrap.js';
 import { type Dispatcher, createDispatcher } from './dispatcher/dispatcher.js';
 import { loadDispatcherService } from './dispatcher/proto.js';
 import type { Loop } from './lib/control-loop.js';
 import { type Logger, silentLogger } from './lib/log.js';
+import { loadService } from './lib/proto.js';
+import type { SecurityConfig } from './node/certs-dir.js';
+import { loadNodeCAService } from './node/ca-client.js';
 import { startReplicatedOrchestrator } from './orchestrator/orchestrator.js';
 import { startScheduler } from './scheduler/scheduler.js';
+import { peerOf } from './security/authz.js';
+import { createHealthService } from './security/health.js';
+import { createNodeCA } from './security/node-ca.js';
+import { type MutableProvider, createProvider, serverCredentials } from './security/providers.js';
+import { issueSelfCertificate } from './security/self-cert.js';
+import { watchTrust } from './security/trust.js';
 import { type ApiServer, type Listen, startApiServer } from './server/http.js';
 import { openLocalPersistence } from './store/persist.js';
 import { type Store, createStore } from './store/store.js';
 import { VERSION } from './version.js';
 
+export const HOUR_MS = 3_600_000;
+
 export interface ManagerOptions {
   stateDir: string;
+  /** This node's ID (used when the manager bootstraps a new cluster). */
   nodeId: string;
   hostname: string;
-  /** gRPC for agents (and later other managers). */
+  /** The node's certificates; absent on the very first start of a new cluster. */
+  security?: SecurityConfig | undefined;
+  /** gRPC for agents and joining nodes, mutual TLS. */
   remoteApi: { host: string; port: number };
   /** Unix socket for swarmctl, mode 0600. */
   controlSocket?: string | undefined;
   /** Dashboard + tRPC over HTTP/WebSocket. */
   http?: { host: string; port: number } | undefined;
   webDir?: string | undefined;
+  /** Shortest certificate lifetime accepted (SwarmKit: 1 h); lower only for tests. */
+  minCertExpiryMs?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -41,6 +60,9 @@ export interface ManagerOptions {
 export interface Manager {
   store: Store;
   dispatcher: Dispatcher;
+  security: SecurityConfig;
+  /** The TLS identity served (and used by this node's agent); renewals swap it. */
+  identity: MutableProvider;
   /** Bound addresses (ports resolved when 0 was asked for). */
   remoteApiAddr: string;
   httpAddr?: string | undefined;
@@ -53,28 +75,53 @@ export interface Manager {
 export async function startManager(opts: ManagerOptions): Promise<Manager> {
   const log = opts.log ?? silentLogger;
   const clock = opts.clock ?? systemClock;
+  const minCertExpiryMs = opts.minCertExpiryMs ?? HOUR_MS;
   const store = createStore({ clock });
   const persistence = openLocalPersistence(path.join(opts.stateDir, 'store'), store, { log: (m) => log.child({ component: 'store' }).warn(m) });
   store.setProposer(persistence.proposer);
   const r = persistence.recovered;
   log.info(`store at version ${store.version()} (snapshot ${r.snapshotVersion}, replayed ${r.replayed} commits${r.truncatedBytes ? `, dropped ${r.truncatedBytes} torn bytes` : ''})`);
 
-  const boot = await bootstrap(store, { nodeId: opts.nodeId, hostname: opts.hostname });
+  const cluster = await ensureCluster(store);
+  if (!cluster.ok) throw new Error(`bootstrap failed: ${cluster.error}`);
+  let security = opts.security;
+  if (!security) {
+    const s = await issueSelfCertificate(store, { stateDir: opts.stateDir, nodeId: opts.nodeId, minCertExpiryMs });
+    if (!s.ok) throw new Error(s.error);
+    security = s.value;
+    log.info(`created cluster ${cluster.value.id}; this node (${security.nodeId}) is its first manager`);
+  }
+  if (security.clusterId !== cluster.value.id) throw new Error(`certificates belong to cluster ${security.clusterId}, but the store holds cluster ${cluster.value.id}`);
+  const sec = security;
+  const boot = await bootstrapNodes(store, {
+    nodeId: sec.nodeId,
+    certificate: { role: 'MANAGER', serial: sec.cert.serial, notBefore: sec.cert.notBefore, notAfter: sec.cert.notAfter, publicKeyHash: spkiHash(sec.certPem) },
+  });
   if (!boot.ok) throw new Error(`bootstrap failed: ${JSON.stringify(boot.error)}`);
+
+  const identity = createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } });
+  const caBundle = createProvider({});
+  const trust = await watchTrust(store, caBundle);
 
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
   let remoteApiAddr = '';
   const dispatcher = createDispatcher({
     store,
     clock,
-    managerId: () => opts.nodeId,
-    managers: () => [{ node_id: opts.nodeId, addr: remoteApiAddr, weight: 10 }],
-    identify: (_call, claimed) => claimed || undefined,
+    managerId: () => sec.nodeId,
+    managers: () => [{ node_id: sec.nodeId, addr: remoteApiAddr, weight: 10 }],
+    identify: (call) => {
+      const p = peerOf(call, trust.current());
+      if (p.kind === 'node') return ok(p.nodeId);
+      return err(p.kind === 'join' ? 'a join certificate can only request a node certificate' : p.reason);
+    },
     log: (m) => log.child({ component: 'dispatcher' }).info(m),
   });
   grpcServer.addService(loadDispatcherService(), dispatcher.implementation);
+  grpcServer.addService(loadNodeCAService(), createNodeCA({ store, trust: trust.current, log: log.child({ component: 'ca' }), minCertExpiryMs }));
+  grpcServer.addService(loadService('health.proto', ['swarm', 'health', 'v1', 'Health']).service, createHealthService(trust.current));
   const port = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, serverCredentials(identity, caBundle), (e, p) => (e ? reject(e) : resolve(p))),
   );
   remoteApiAddr = `${opts.remoteApi.host}:${port}`;
   dispatcher.expect(boot.value.unknown);
@@ -84,7 +131,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     startScheduler({ store, clock }),
   ];
 
-  const context = () => ({ store, self: { nodeId: opts.nodeId, version: VERSION } });
+  const context = () => ({ store, self: { nodeId: sec.nodeId, version: VERSION }, config: { minCertExpiryMs } });
   const servers: ApiServer[] = [];
   const listen = async (l: Listen) => {
     const s = await startApiServer({ listen: l, context, webDir: opts.webDir });
@@ -97,6 +144,8 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   return {
     store,
     dispatcher,
+    security: sec,
+    identity,
     remoteApiAddr,
     httpAddr,
     controlSocket,
@@ -110,6 +159,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       await Promise.all(servers.map((s) => s.close()));
       await Promise.all(loops.map((l) => l.stop()));
       await dispatcher.stop();
+      trust.stop();
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       grpcServer.forceShutdown();
       persistence.close();

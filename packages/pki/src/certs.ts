@@ -149,3 +149,12 @@ export const derToPem = (der: Buffer): string =>
   `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 
 export const pemToDer = (pem: string): Buffer => Buffer.from(new crypto.X509Certificate(pem).raw);
+
+/** SHA-256 (hex) of a public key's SPKI DER, from a certificate, CSR public key, or key PEM. */
+export function spkiHash(keyOrCert: string | Buffer | crypto.KeyObject): string {
+  let key: crypto.KeyObject;
+  if (keyOrCert instanceof crypto.KeyObject) key = keyOrCert;
+  else if (String(keyOrCert).includes('CERTIFICATE')) key = new crypto.X509Certificate(keyOrCert).publicKey;
+  else key = crypto.createPublicKey(keyOrCert);
+  return crypto.createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+}

@@ -1,6 +1,6 @@
 export { generateKeyPair, importKeyPair, deriveKeyPair, type KeyPairPem } from './keys.js';
 export {
-  createRootCA, createCSR, signCSR, inspectCert, verifyIssuedBy, derToPem, pemToDer, ROOT_CA_CN, ROOT_CA_VALIDITY_MS,
+  createRootCA, createCSR, signCSR, inspectCert, verifyIssuedBy, derToPem, pemToDer, spkiHash, ROOT_CA_CN, ROOT_CA_VALIDITY_MS,
   type CertInfo, type IssuedCert, type SignRequest,
 } from './certs.js';
 export { caDigest, caFingerprint, constantTimeEqual, formatToken, newSecret, parseToken, type JoinToken } from './tokens.js';

@@ -80,6 +80,17 @@ export const NodeSchema = z.object({
       reachability: z.enum(['UNKNOWN', 'UNREACHABLE', 'REACHABLE']),
     })
     .optional(),
+  /** The node's current certificate, as issued by the cluster CA (no key material). */
+  certificate: z
+    .object({
+      role: NodeRole,
+      serial: z.string(),
+      notBefore: z.number(),
+      notAfter: z.number(),
+      /** SHA-256 of the certified public key; a CSR for a key already certified is refused. */
+      publicKeyHash: z.string(),
+    })
+    .optional(),
 });
 export type Node = z.infer<typeof NodeSchema>;
 
@@ -260,6 +271,8 @@ export const ClusterSchema = z.object({
       joinTokens: z.object({ worker: z.string(), manager: z.string() }),
     })
     .optional(),
+  /** Removed nodes whose certificates are refused, with when the entry may be dropped (cert expiry + 7 days). */
+  denyList: z.record(z.string(), z.number()).optional(),
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
 

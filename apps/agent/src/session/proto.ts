@@ -70,7 +70,7 @@ export function dispatcherPackage(): { Dispatcher: grpc.ServiceClientConstructor
   return (dispatcher['v1'] as unknown) as { Dispatcher: grpc.ServiceClientConstructor };
 }
 
-export function createDispatcherClient(addr: string, credentials: grpc.ChannelCredentials): DispatcherClient {
+export function createDispatcherClient(addr: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): DispatcherClient {
   const { Dispatcher } = dispatcherPackage();
-  return new Dispatcher(addr, credentials) as unknown as DispatcherClient;
+  return new Dispatcher(addr, credentials, options) as unknown as DispatcherClient;
 }

@@ -26,6 +26,8 @@ export interface SessionOptions {
   managerAddr: string;
   handlers: SessionHandlers;
   credentials?: grpc.ChannelCredentials;
+  /** gRPC channel options, e.g. `grpc.ssl_target_name_override`. */
+  channelOptions?: grpc.ChannelOptions;
   clock?: Clock;
   rng?: Rng;
   logger?: Logger;
@@ -62,7 +64,7 @@ export function startSession(opts: SessionOptions): SessionClient {
   const rng = opts.rng ?? systemRng;
   const log = opts.logger;
   const rpcTimeout = opts.rpcTimeoutMs ?? 5000;
-  const client = createDispatcherClient(opts.managerAddr, opts.credentials ?? grpc.credentials.createInsecure());
+  const client = createDispatcherClient(opts.managerAddr, opts.credentials ?? grpc.credentials.createInsecure(), opts.channelOptions);
   const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0 };
   let stopped = false;
   let abortCurrent: ((reason: string) => void) | undefined;

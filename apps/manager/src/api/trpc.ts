@@ -9,6 +9,7 @@ export interface ApiContext {
   store: Store;
   /** This manager. */
   self: { nodeId: string; version: string };
+  config: { minCertExpiryMs: number };
 }
 
 const t = initTRPC.context<ApiContext>().create({

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { formatZodError } from '@swarm/shared';
+import { formatZodError, parseDuration } from '@swarm/shared';
 import { parseHostPort } from '../server/http.js';
 import { VERSION } from '../version.js';
 
@@ -26,6 +26,17 @@ export const SwarmdOptionsSchema = z.object({
   executor: z.enum(['docker', 'process', 'sim', 'auto']),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   webDir: z.string().optional(),
+  joinAddr: z.string().min(1).optional(),
+  joinToken: z.string().min(1).optional(),
+  availability: z.enum(['ACTIVE', 'PAUSE', 'DRAIN']).optional(),
+  minCertExpiry: z.string().transform((s, ctx) => {
+    const d = parseDuration(s);
+    if (!d.ok) {
+      ctx.addIssue({ code: 'custom', message: d.error });
+      return z.NEVER;
+    }
+    return d.value;
+  }),
 });
 export type SwarmdOptions = z.infer<typeof SwarmdOptionsSchema>;
 
@@ -43,12 +54,17 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     .addOption(new Option('--executor <kind>', 'how tasks run (auto: docker when the engine answers, else process)').choices(['docker', 'process', 'sim', 'auto']).default('auto'))
     .addOption(new Option('-l, --log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--web-dir <dir>', 'dashboard static files (default: the built apps/web/out)')
+    .option('--join-addr <addr>', 'join the cluster whose manager answers at this address')
+    .option('--join-token <token>', 'join token (SWMTKN-1-...) for --join-addr')
+    .addOption(new Option('--availability <a>', 'availability of a newly joined node').choices(['ACTIVE', 'PAUSE', 'DRAIN']))
+    .option('--min-cert-expiry <duration>', 'shortest node certificate lifetime the CA accepts (tests only; SwarmKit: 1h)', '1h')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts();
   const parsed = SwarmdOptionsSchema.safeParse({
     ...o,
     hostname: o['hostname'] ?? undefined,
+    availability: typeof o['availability'] === 'string' ? o['availability'].toUpperCase() : undefined,
     listenHttp: o['listenHttp'] === false ? undefined : o['listenHttp'],
   });
   if (!parsed.success) throw new Error(`invalid flags: ${formatZodError(parsed.error)}`);

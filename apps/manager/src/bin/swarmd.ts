@@ -1,21 +1,28 @@
 #!/usr/bin/env node
 /**
- * swarmd: the node daemon. Runs the manager (store, control loops,
- * dispatcher, API, dashboard) and the agent (which talks to the dispatcher
- * over gRPC like any remote agent) in one process. Ctrl-C stops it cleanly;
- * state survives in --state-dir.
+ * swarmd: the node daemon. A manager node runs the manager (store, CA,
+ * control loops, dispatcher, API, dashboard) and an agent that talks to it
+ * over gRPC with mutual TLS like any remote agent; a worker node runs only the
+ * agent. Ctrl-C stops it cleanly; state (store, certificates, tasks) survives
+ * in --state-dir.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Agent, type Executor, createDockerExecutor, createProcessExecutor, createSimExecutor, detectExecutor, startAgent } from '@swarm/agent';
 import { createLogger, type Logger } from '../lib/log.js';
-import { startManager } from '../manager.js';
+import { type Manager, startManager } from '../manager.js';
+import { type SecurityConfig, loadManagers, loadSecurityConfig, saveManagers, saveSecurityConfig } from '../node/certs-dir.js';
+import { joinCluster } from '../node/join.js';
+import { startRenewer } from '../node/renewer.js';
+import { MANAGER_SAN, channelCredentials, createProvider } from '../security/providers.js';
 import { loadOrCreateNodeId } from './node-identity.js';
 import { type SwarmdOptions, parseSwarmdArgs } from './options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const defaultWebDir = path.resolve(here, '../../../web/out');
+
+class Fatal extends Error {}
 
 async function makeExecutor(o: SwarmdOptions, log: Logger): Promise<Executor> {
   let kind = o.executor;
@@ -35,6 +42,24 @@ async function makeExecutor(o: SwarmdOptions, log: Logger): Promise<Executor> {
   }
 }
 
+/** Certificates from disk, or from joining, or none yet (a new cluster's first manager). */
+async function security(o: SwarmdOptions, log: Logger): Promise<SecurityConfig | undefined> {
+  const loaded = loadSecurityConfig(o.stateDir);
+  if (!loaded.ok) throw new Fatal(loaded.error);
+  if (loaded.value) {
+    if (o.joinToken) log.info('already joined (certificates in the state dir); ignoring --join-token');
+    return loaded.value;
+  }
+  if (!o.joinAddr) return undefined;
+  if (!o.joinToken) throw new Fatal('--join-token is required with --join-addr');
+  const joined = await joinCluster({ addr: o.joinAddr, token: o.joinToken, ...(o.availability ? { availability: o.availability } : {}) });
+  if (!joined.ok) throw new Fatal(joined.error);
+  saveSecurityConfig(o.stateDir, joined.value);
+  saveManagers(o.stateDir, [o.joinAddr]);
+  log.info(`joined cluster ${joined.value.clusterId} as ${joined.value.role} ${joined.value.nodeId}`);
+  return joined.value;
+}
+
 async function main(): Promise<void> {
   let o: SwarmdOptions;
   try {
@@ -47,32 +72,56 @@ async function main(): Promise<void> {
   }
   const log = createLogger(o.logLevel);
   fs.mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
-  const nodeId = loadOrCreateNodeId(o.stateDir);
+  const sec0 = await security(o, log);
   const executor = await makeExecutor(o, log.child({ component: 'executor' }));
-  const description = await executor.describe();
-  const hostname = o.hostname ?? description.hostname;
+  const hostname = o.hostname ?? (await executor.describe()).hostname;
 
-  const manager = await startManager({
+  let manager: Manager | undefined;
+  if (!sec0 || sec0.role === 'MANAGER') {
+    manager = await startManager({
+      stateDir: o.stateDir,
+      nodeId: sec0?.nodeId ?? loadOrCreateNodeId(o.stateDir),
+      hostname,
+      security: sec0,
+      remoteApi: o.listenRemoteApi,
+      controlSocket: o.listenControlApi,
+      http: o.listenHttp,
+      webDir: o.webDir ?? defaultWebDir,
+      minCertExpiryMs: o.minCertExpiry,
+      log,
+    });
+  }
+  const sec = manager?.security ?? sec0!;
+  const identity = manager?.identity ?? createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } });
+  const ca = createProvider({ ca: [sec.rootCaPem] });
+  const local = manager ? manager.remoteApiAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:') : undefined;
+  const managers = () => (local ? [local] : [...new Set([...(o.joinAddr ? [o.joinAddr] : []), ...loadManagers(o.stateDir)])]);
+  if (managers().length === 0) throw new Fatal(`no manager known for this worker: pass --join-addr`);
+
+  const agent: Agent = await startAgent({
+    nodeId: sec.nodeId,
+    managerAddr: managers()[0]!,
     stateDir: o.stateDir,
-    nodeId,
+    executor,
     hostname,
-    remoteApi: o.listenRemoteApi,
-    controlSocket: o.listenControlApi,
-    http: o.listenHttp,
-    webDir: o.webDir ?? defaultWebDir,
-    log,
+    credentials: channelCredentials(ca, identity),
+    channelOptions: { 'grpc.ssl_target_name_override': MANAGER_SAN },
+    logger: log.child({ component: 'agent' }),
   });
-  const agentAddr = manager.remoteApiAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
-  const agent: Agent = await startAgent({ nodeId, managerAddr: agentAddr, stateDir: o.stateDir, executor, hostname, logger: log.child({ component: 'agent' }) });
+  const renewer = startRenewer({ stateDir: o.stateDir, initial: sec, managers, ca, identity, log: log.child({ component: 'certs' }) });
 
-  const url = manager.httpAddr ? `http://${manager.httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/` : undefined;
+  const url = manager?.httpAddr ? `http://${manager.httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/` : undefined;
   process.stdout.write(
     [
-      `swarmd ${nodeId} (${hostname}) is up; executor: ${executor.name}`,
-      url ? `dashboard: ${url}` : 'dashboard: disabled (--no-listen-http)',
-      `remote API (gRPC): ${manager.remoteApiAddr}`,
-      `control socket: ${manager.controlSocket}`,
-      `swarmctl: SWARM_SOCKET=${manager.controlSocket} npm run -s swarmctl -- node ls`,
+      `swarmd ${sec.nodeId} (${hostname}) is up as ${sec.role.toLowerCase()} of cluster ${sec.clusterId}; executor: ${executor.name}`,
+      ...(manager
+        ? [
+            url ? `dashboard: ${url}` : 'dashboard: disabled (--no-listen-http)',
+            `remote API (gRPC, mutual TLS): ${manager.remoteApiAddr}`,
+            `control socket: ${manager.controlSocket}`,
+            `swarmctl: SWARM_SOCKET=${manager.controlSocket} npm run -s swarmctl -- node ls`,
+          ]
+        : [`manager: ${managers().join(', ')}`]),
       '',
     ].join('\n'),
   );
@@ -84,8 +133,9 @@ async function main(): Promise<void> {
     log.info(`${signal}: stopping (tasks keep running)`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    renewer.stop();
     await agent.stop();
-    await manager.stop();
+    await manager?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

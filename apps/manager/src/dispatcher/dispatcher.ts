@@ -26,8 +26,8 @@ export interface DispatcherDeps {
   managerId: () => string;
   /** The managers agents may connect to. */
   managers: () => Array<{ node_id: string; addr: string; weight: number }>;
-  /** Who is calling: the node ID from the peer certificate, or (without TLS) from the request. */
-  identify: (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, claimed: string) => string | undefined;
+  /** Who is calling: the node ID from the peer certificate, or why not. */
+  identify: (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) => Result<string, string>;
   log?: (msg: string) => void;
 }
 
@@ -68,15 +68,28 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     onExpired: (nodeId) => void markDown(nodeId, 'heartbeat failure'),
   });
 
-  const sessionOf = (id: string): Session => {
+  /** The caller's session; it must belong to the node the caller's certificate names. */
+  const sessionOf = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, id: string): Session => {
+    const who = deps.identify(call);
+    if (!who.ok) throw status(grpc.status.PERMISSION_DENIED, who.error);
     const s = sessions.get(id);
     if (!s) throw status(grpc.status.INVALID_ARGUMENT, 'session invalid');
+    if (s.nodeId !== who.value) throw status(grpc.status.PERMISSION_DENIED, 'session belongs to another node');
     return s;
   };
+  // A removed node loses its sessions at once.
+  const unsubscribeNodes = store.subscribe((e) => {
+    for (const c of e.changes) {
+      if (c.table !== 'nodes' || c.action !== 'delete') continue;
+      heartbeats.forget(c.object.id);
+      for (const s of [...sessions.values()]) if (s.nodeId === c.object.id) s.close();
+    }
+  });
 
   const session = async (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>) => {
-    const nodeId = deps.identify(call, call.request.node_id);
-    if (!nodeId) return call.destroy(status(grpc.status.UNAUTHENTICATED, 'node identity unknown'));
+    const who = deps.identify(call);
+    if (!who.ok) return call.destroy(status(grpc.status.PERMISSION_DENIED, who.error));
+    const nodeId = who.value;
     let description;
     try {
       const parsed = NodeDescriptionSchema.safeParse(JSON.parse(call.request.description_json || '{}'));
@@ -119,7 +132,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     Heartbeat(call: grpc.ServerUnaryCall<P.HeartbeatRequest, P.HeartbeatResponse>, cb: grpc.sendUnaryData<P.HeartbeatResponse>) {
       try {
-        const s = sessionOf(call.request.session_id);
+        const s = sessionOf(call, call.request.session_id);
         cb(null, { period_ms: heartbeats.beat(s.nodeId) });
       } catch (e) {
         cb(e as grpc.ServiceError);
@@ -127,7 +140,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     UpdateTaskStatus(call: grpc.ServerUnaryCall<P.UpdateTaskStatusRequest, object>, cb: grpc.sendUnaryData<object>) {
       try {
-        const s = sessionOf(call.request.session_id);
+        const s = sessionOf(call, call.request.session_id);
         const updates = call.request.updates.map((u) => {
           let json: unknown;
           try {
@@ -148,8 +161,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     },
     Assignments(call: grpc.ServerWritableStream<P.AssignmentsRequest, P.AssignmentsMessage>) {
-      const s = sessions.get(call.request.session_id);
-      if (!s) return call.destroy(status(grpc.status.INVALID_ARGUMENT, 'session invalid'));
+      let s: Session;
+      try {
+        s = sessionOf(call, call.request.session_id);
+      } catch (e) {
+        return call.destroy(e as Error);
+      }
       const stream = openAssignments({ store, nodeId: s.nodeId, send: (m) => call.write(m) });
       const done = () => {
         stream.close();
@@ -173,6 +190,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       for (const id of nodeIds) heartbeats.beat(id, 2);
     },
     async stop() {
+      unsubscribeNodes();
       heartbeats.stop();
       for (const s of [...sessions.values()]) s.close();
       await batcher.stop();

@@ -1,18 +1,9 @@
-/** Loads the Dispatcher service definition shared with agents. */
-import { createRequire } from 'node:module';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+/** Loads the gRPC service definitions shared with agents and other managers. */
+import type * as grpc from '@grpc/grpc-js';
+import { loadService } from '../lib/proto.js';
 
-const require = createRequire(import.meta.url);
-
-export function loadDispatcherService(): grpc.ServiceDefinition {
-  const file = require.resolve('@swarm/shared/proto/dispatcher.proto');
-  const def = protoLoader.loadSync(file, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    swarm: { dispatcher: { v1: { Dispatcher: grpc.ServiceClientConstructor } } };
-  };
-  return pkg.swarm.dispatcher.v1.Dispatcher.service;
-}
+export const loadDispatcherService = (): grpc.ServiceDefinition => loadService('dispatcher.proto', ['swarm', 'dispatcher', 'v1', 'Dispatcher']).service;
+export const loadHealthClient = (): grpc.ServiceClientConstructor => loadService('health.proto', ['swarm', 'health', 'v1', 'Health']);
 
 export interface SessionRequest { description_json: string; session_id: string; node_id: string }
 export interface SessionMessage { session_id: string; node_json: string; managers: Array<{ node_id: string; addr: string; weight: number }> }

@@ -171,10 +171,12 @@ describe('reconcileReplicated: restarts', () => {
   });
 
   it.each([
-    ['DOWN', makeNode('n1', { state: 'DOWN' }), NOW + 5000],
-    ['DRAIN', makeNode('n1', { availability: 'DRAIN' }), NOW],
-    ['missing', undefined, NOW + 5000],
-  ] as const)('a running task on a %s node is replaced (startAfter %s)', (_what, node, startAfter) => {
+    ['DOWN', 5000],
+    ['DRAIN', 0],
+    ['missing', 5000],
+  ] as const)('a running task on a %s node is replaced (startAfter now + %i)', (what, delay) => {
+    const node = what === 'DOWN' ? makeNode('n1', { state: 'DOWN' }) : what === 'DRAIN' ? makeNode('n1', { availability: 'DRAIN' }) : undefined;
+    const startAfter = NOW + delay;
     const svc = makeService({ replicas: 1 });
     const nodes = [makeNode('n2'), ...(node ? [node] : [])];
     const p = run(svc, [makeTask({ id: 'a', slot: 1, nodeId: 'n1', state: S.RUNNING })], nodes);
@@ -261,6 +263,16 @@ describe('reconcileReplicated: rolling update', () => {
     expect(p.create).toHaveLength(n);
     expect(p.create.map((t) => t.slot)).toEqual(p.stop.map((s) => Number(s.id.slice(3))));
     for (const t of p.create) expect(t).toMatchObject({ desiredState: S.READY, startAfter: NOW, specVersion: 2, spec: svc.spec.task });
+  });
+
+  it('a slot whose new task is not running yet stays in flight even after its old-spec history was reaped (bug fix)', () => {
+    // Found by the simulation below with historyLimit 1: the reaper deleted the stopped old task,
+    // and the slot no longer counted as in flight, so a second slot started (parallelism 1 exceeded).
+    const svc = v2(2, 1);
+    const tasks = [makeTask({ id: 'new1', slot: 1, nodeId: 'n1', state: S.ASSIGNED, specVersion: 2, createdAt: 5 }, svc), oldTask(2)];
+    const p = run(svc, tasks, undefined, { historyLimit: 1 });
+    expect(p.create).toEqual([]);
+    expect(p.stop).toEqual([]);
   });
 
   it('slots already in flight count against parallelism', () => {
@@ -392,10 +404,18 @@ function settle(w: World, onPlan: (p: Plan) => void = () => {}, afterApply: () =
   throw new Error(`reconcile did not reach a fixpoint: ${JSON.stringify(planFor(w))}`);
 }
 
-function checkInvariants(w: World, limit: number): void {
+/** Holds after every applied plan: never two runnable tasks in one slot. */
+function checkOneRunnablePerSlot(w: World): void {
   for (const [slot, ts] of slotsOf(w)) {
     const runnable = ts.filter(isRunnable);
     expect(runnable.length, `slot ${slot} runnable tasks ${runnable.map((t) => t.id)}`).toBeLessThanOrEqual(1);
+  }
+}
+
+/** Holds at a fixpoint: the above, and history within the limit (the live task included). */
+function checkInvariants(w: World, limit: number): void {
+  checkOneRunnablePerSlot(w);
+  for (const [slot, ts] of slotsOf(w)) {
     if (limit >= 1) {
       const dead = ts.filter((t) => !isRunnable(t) && (t.status.state > S.RUNNING || t.status.state < S.ASSIGNED));
       // The reaper leaves no dead task behind while the slot is over its limit.
@@ -465,7 +485,7 @@ describe('reconcileReplicated: simulated world (property)', () => {
               () => {
                 refreshUpdating();
                 checkParallelism();
-                checkInvariants(w, historyLimit);
+                checkOneRunnablePerSlot(w);
               },
             );
             checkInvariants(w, historyLimit);

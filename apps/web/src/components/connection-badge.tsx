@@ -11,17 +11,18 @@ export function ConnectionBadge() {
   return (
     <div
       className={`conn conn--${conn.kind}`}
-      role="status"
-      aria-live="polite"
       data-testid="connection-status"
       data-state={conn.kind}
       title={detail ?? (version >= 0 ? `store version ${version}` : undefined)}
     >
       <span className="conn__dot" aria-hidden="true" />
-      <span>{LABEL[conn.kind]}</span>
+      {/* Only the state is a live region: the version changes on every commit. */}
+      <span role="status" aria-live="polite">
+        {LABEL[conn.kind]}
+      </span>
       {version >= 0 && (
-        <span className="conn__version" aria-label={`store version ${version}`}>
-          v{version}
+        <span className="conn__version">
+          <span className="sr-only">store version </span>v{version}
         </span>
       )}
     </div>

@@ -5,7 +5,7 @@ import { AvailabilitySelect } from './availability-select';
 
 const STATUS_TONE: Record<Node['status']['state'], string> = { READY: 'ok', DOWN: 'error', DISCONNECTED: 'warn', UNKNOWN: 'muted' };
 
-export function NodesTable({ nodes }: { nodes: Node[] }) {
+export function NodesTable({ nodes, running }: { nodes: Node[]; running: ReadonlyMap<string, number> }) {
   return (
     <div className="table-wrap">
       <table className="table" data-testid="nodes-table">
@@ -16,6 +16,7 @@ export function NodesTable({ nodes }: { nodes: Node[] }) {
             <th scope="col">Status</th>
             <th scope="col">Availability</th>
             <th scope="col">Role</th>
+            <th scope="col">Tasks</th>
             <th scope="col">Engine</th>
             <th scope="col">Executor</th>
             <th scope="col">Address</th>
@@ -44,6 +45,7 @@ export function NodesTable({ nodes }: { nodes: Node[] }) {
                     <div className="sub">{n.managerStatus.reachability.toLowerCase()}</div>
                   )}
                 </td>
+                <td className="num">{running.get(n.id) ?? 0}</td>
                 <td className="mono">{n.description?.engine.engineVersion ?? '—'}</td>
                 <td>{n.description?.executor ?? '—'}</td>
                 <td className="mono">{n.status.addr || '—'}</td>

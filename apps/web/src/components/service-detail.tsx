@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { formatDuration } from '@swarm/shared';
 import { useNodes, useReplicaCounts, useServices, useSynced, useTasks } from '../live/hooks';
 import { findService, isCurrent, modeLabel, tasksOfService } from '../live/selectors';
@@ -20,6 +20,10 @@ export function ServiceDetail({ id }: { id: string }) {
   const [showHistory, setShowHistory] = useState(true);
 
   const service = findService(services, id);
+  const title = service?.spec.annotations.name;
+  useEffect(() => {
+    if (title) document.title = `${title} · Swarm`;
+  }, [title]);
   const serviceTasks = useMemo(() => (service ? tasksOfService(tasks, service.id) : []), [tasks, service]);
   const shown = useMemo(() => (showHistory ? serviceTasks : serviceTasks.filter(isCurrent)), [serviceTasks, showHistory]);
 

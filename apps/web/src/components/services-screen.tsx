@@ -57,9 +57,14 @@ export function ServicesScreen() {
         </div>
       )}
       {created && services.has(created.id) && (
-        <p className="notice" role="status" data-testid="create-service-success">
-          Created <Link href={serviceHref(created)}>{created.spec.annotations.name}</Link>.
-        </p>
+        <div className="notice" role="status" data-testid="create-service-success">
+          <span>
+            Created <Link href={serviceHref(created)}>{created.spec.annotations.name}</Link>. Its tasks appear below as they are scheduled.
+          </span>
+          <button type="button" className="notice__close" aria-label="Dismiss" onClick={() => setCreated(null)}>
+            ×
+          </button>
+        </div>
       )}
       {!synced ? (
         <Loading what="services" />

@@ -3,7 +3,7 @@
  * `useMemo` keyed on the table maps, which keep their identity until a commit
  * touches that table.
  */
-import { TaskState, taskName, type Node, type Service, type Task } from '@swarm/shared';
+import { TaskState, taskName, taskStateName, type Node, type Service, type Task } from '@swarm/shared';
 
 export interface ReplicaCounts {
   running: number;
@@ -100,6 +100,19 @@ export function taskDisplayName(t: Task, nodes: ReadonlyMap<string, Node>): stri
 }
 
 export { taskName };
+
+/** Lower-case text a task filter matches against: name, ID, node, state, error. */
+export function taskSearchText(t: Task, nodes: ReadonlyMap<string, Node>): string {
+  const node = t.nodeId ? nodeName(nodes.get(t.nodeId), t.nodeId) : '';
+  return [taskDisplayName(t, nodes), t.id, node, taskStateName(t.status.state), t.status.err ?? ''].join(' ').toLowerCase();
+}
+
+/** Running tasks per node ID. */
+export function runningByNode(tasks: ReadonlyMap<string, Task>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of tasks.values()) if (t.nodeId && isRunning(t)) out.set(t.nodeId, (out.get(t.nodeId) ?? 0) + 1);
+  return out;
+}
 
 export function findService(services: ReadonlyMap<string, Service>, ref: string): Service | undefined {
   const direct = services.get(ref);

@@ -65,6 +65,16 @@ export class Writer {
     for (const x of xs) this.str(x);
     return this;
   }
+  /** Current write position (for patching a header later). */
+  pos(): number {
+    return this.n;
+  }
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v >>> 0, at);
+  }
+  view(from: number, to: number): Buffer {
+    return this.buf.subarray(from, to);
+  }
   finish(): Buffer {
     return this.buf.subarray(0, this.n);
   }

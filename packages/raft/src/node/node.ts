@@ -15,6 +15,8 @@ import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
 import { createGrpcTransport, type Transport } from './transport.js';
 import { WaitRegistry, type WaitError } from './wait.js';
 
+const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow']);
+
 export interface AppliedEntry {
   readonly index: number;
   readonly term: number;
@@ -175,8 +177,20 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   }
 
   async function handle(rd: Ready): Promise<void> {
+    // A leader may send appends before its own fsync (etcd does the same): its own
+    // acknowledgement only counts once this Ready is durable, because everything
+    // that depends on it (commit index, apply, client acks) comes after this await.
+    // Responses and votes always wait for the fsync.
+    const early = raft.isLeader() ? rd.messages.filter((m) => LEADER_EARLY.has(m.type)) : [];
+    if (early.length > 0) transport.send(early);
+    // Committed entries from earlier Readys are already durable here: apply them now
+    // rather than after this Ready's fsync (only entries in rd.entries must wait).
+    const firstNew = rd.entries[0]?.index ?? Number.MAX_SAFE_INTEGER;
+    let split = 0;
+    if (!rd.snapshot) while (split < rd.committed.length && rd.committed[split]!.index < firstNew) split++;
+    for (let i = 0; i < split; i++) applyEntry(rd.committed[i]!);
     await disk.persist(rd);
-    transport.send(rd.messages);
+    transport.send(early.length > 0 ? rd.messages.filter((m) => !LEADER_EARLY.has(m.type)) : rd.messages);
     if (rd.snapshot) {
       restoreSnapshot(rd.snapshot);
       applied = rd.snapshot.meta.index;
@@ -184,7 +198,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       waits.dropUpTo(applied);
       for (const [id, addr] of members) transport.setPeer(id, addr);
     }
-    for (const e of rd.committed) applyEntry(e);
+    for (let i = split; i < rd.committed.length; i++) applyEntry(rd.committed[i]!);
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
       const resolve = reads.get(key);

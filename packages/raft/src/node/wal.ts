@@ -193,12 +193,12 @@ type Rec =
   | { kind: 'snap'; snap: { index: number; term: number; installed: boolean } };
 
 function record(w: Writer, type: number, body: (w: Writer) => void): void {
-  const inner = new Writer(64);
-  inner.u8(type);
-  body(inner);
-  const payload = inner.finish();
-  w.u32(payload.length).u32(crc32(payload));
-  w.bytesRaw(payload);
+  const head = w.pos();
+  w.u32(0).u32(0).u8(type);
+  body(w);
+  const end = w.pos();
+  w.patchU32(head, end - head - 8);
+  w.patchU32(head + 4, crc32(w.view(head + 8, end)));
 }
 
 function readSegment(file: string, isLast: boolean): { records: Rec[]; truncatedBytes: number } {

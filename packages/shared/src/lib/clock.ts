@@ -4,10 +4,22 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): { cancel(): void };
 }
 
+/** Node timers overflow past 2^31-1 ms (~24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
+    const due = Date.now() + ms;
+    let t: ReturnType<typeof setTimeout>;
+    const arm = (wait: number) => {
+      t = setTimeout(() => {
+        const left = due - Date.now();
+        if (left > 0) arm(left);
+        else fn();
+      }, Math.min(Math.max(0, wait), MAX_TIMER_MS));
+    };
+    arm(ms);
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -1,0 +1,55 @@
+/**
+ * Who is calling, from the peer certificate of the mutual-TLS connection.
+ * TLS already proved the certificate chains to something we trust; here we
+ * check *which* CA signed it: only the cluster root makes a node identity
+ * (anyone holding a join token can derive its join CA key, so subject fields
+ * of a join-CA certificate mean nothing), the O must be this cluster, and the
+ * node must not be on the deny list.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { NodeRole } from '@swarm/shared';
+import { type JoinRole, inspectCert, verifyIssuedBy } from '@swarm/pki';
+import type { TrustState } from './trust.js';
+
+export type Peer =
+  | { kind: 'node'; nodeId: string; role: NodeRole; clusterId: string; ip: string }
+  | { kind: 'join'; role: JoinRole; ip: string }
+  | { kind: 'none'; reason: string; ip: string };
+
+type AnyCall = { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } }; getPeer(): string };
+
+export const peerIp = (peer: string) => peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+
+const OU_ROLE: Record<string, NodeRole> = { 'swarm-manager': 'MANAGER', 'swarm-worker': 'WORKER' };
+
+export function peerOf(call: AnyCall, trust: TrustState, now = Date.now()): Peer {
+  const ip = peerIp(call.getPeer());
+  const raw = call.getAuthContext().sslPeerCertificate?.raw;
+  if (!raw) return { kind: 'none', reason: 'no verified client certificate', ip };
+  if (verifyIssuedBy(raw, trust.rootCaPem, now)) {
+    const info = inspectCert(raw);
+    const role = OU_ROLE[info.ou];
+    if (!role) return { kind: 'none', reason: `Permission denied: remote certificate not part of OUs: [swarm-manager swarm-worker]`, ip };
+    if (info.o !== trust.clusterId) return { kind: 'none', reason: `Permission denied: remote certificate not part of organization: ${trust.clusterId}`, ip };
+    if (trust.isDenied(info.cn)) return { kind: 'none', reason: `Permission denied: node ${info.cn} was removed from swarm`, ip };
+    return { kind: 'node', nodeId: info.cn, role, clusterId: info.o, ip };
+  }
+  for (const role of ['worker', 'manager'] as const) {
+    if (verifyIssuedBy(raw, trust.joinCas[role], now)) return { kind: 'join', role, ip };
+  }
+  return { kind: 'none', reason: 'certificate not issued by this cluster or a current join token', ip };
+}
+
+/** Throws a gRPC PERMISSION_DENIED unless the caller is a node with one of `roles`. */
+export function requireNode(call: AnyCall, trust: TrustState, roles: NodeRole[]): Extract<Peer, { kind: 'node' }> {
+  const p = peerOf(call, trust);
+  if (p.kind !== 'node') throw permissionDenied(p.kind === 'none' ? p.reason : 'a node certificate is required (join certificates can only request one)');
+  if (!roles.includes(p.role)) {
+    const ous = roles.map((r) => (r === 'MANAGER' ? 'swarm-manager' : 'swarm-worker')).join(' ');
+    throw permissionDenied(`Permission denied: remote certificate not part of OUs: [${ous}]`);
+  }
+  return p;
+}
+
+export const permissionDenied = (details: string): grpc.ServiceError =>
+  Object.assign(new Error(details), { code: 7 /* PERMISSION_DENIED */, details, metadata: undefined as never });
