@@ -87,6 +87,7 @@ async function failoverOnce(k: number): Promise<number> {
   await sleep(300); // steady state: heartbeats flowing
   const survivors = alive().filter((p) => p !== l);
   const t0 = performance.now();
+  if (process.env['RAFT_PROC_LOG']) log(`bench: kill -9 ${l.id} at ${Date.now()}`);
   await l.kill9();
   let done = false;
   const acked = await Promise.race(

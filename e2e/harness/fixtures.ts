@@ -37,7 +37,7 @@ function guard(page: Page): PageGuard {
   return g;
 }
 
-export const test = base.extend<{ pageGuard: PageGuard }, { swarm: SwarmNode }>({
+export const test = base.extend<{ pageGuard: PageGuard; swarmLog: void }, { swarm: SwarmNode }>({
   swarm: [
     // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
@@ -51,6 +51,17 @@ export const test = base.extend<{ pageGuard: PageGuard }, { swarm: SwarmNode }>(
     { scope: 'worker', timeout: 60_000 },
   ],
   baseURL: async ({ swarm }, use) => use(swarm.url),
+  // On failure, keep what the node printed next to the trace.
+  swarmLog: [
+    async ({ swarm }, use, testInfo) => {
+      const from = swarm.output().length;
+      await use();
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach('swarmd.log', { body: swarm.output().slice(from), contentType: 'text/plain' });
+      }
+    },
+    { auto: true },
+  ],
   pageGuard: [
     async ({ page }, use) => {
       const g = guard(page);

@@ -100,14 +100,28 @@ function spawnSwarmd(args: string[], runLabel: string): Proc {
   };
 }
 
-/** Waits for `dashboard: <url>` on stdout and a 200 from /healthz. */
+/** Node states from the API (a plain HTTP query: harness-side, not the page's). */
+async function nodeStates(url: string): Promise<string[]> {
+  try {
+    const res = await fetch(`${url}/trpc/node.list`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { result?: { data?: { status: { state: string } }[] } };
+    return body.result?.data?.map((n) => n.status.state) ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** Waits for `dashboard: <url>` on stdout, a 200 from /healthz, and the node to report READY. */
 async function waitReady(proc: Proc, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`swarmd exited with ${proc.child.exitCode}`);
     const url = /dashboard: (http:\/\/\S+?)\/?(?:\s|$)/.exec(proc.log())?.[1];
-    if (url && (await healthy(url))) return url;
-    if (Date.now() > deadline) throw new Error('timed out waiting for swarmd');
+    if (url && (await healthy(url)) && (await nodeStates(url)).includes('READY')) return url;
+    if (Date.now() > deadline) {
+      const states = url ? await nodeStates(url) : [];
+      throw new Error(`timed out waiting for swarmd to serve with a READY node (node states: ${states.join(', ') || 'none'})`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -93,6 +93,14 @@ test('create, scale, survive docker kill, remove — all live', async ({ page, s
     await expect(node).toHaveAttribute('data-status', 'READY');
     await expect(node.getByLabel(`Availability of ${swarm.hostname}`)).toHaveValue('ACTIVE');
     await expect(node.getByRole('cell').nth(3)).toHaveText('3'); // running tasks on the node
+    // Availability round-trips through node.update and comes back on the stream.
+    const availability = node.getByLabel(`Availability of ${swarm.hostname}`);
+    await availability.selectOption('PAUSE');
+    await expect(availability).toHaveValue('PAUSE');
+    await expect(availability).toBeEnabled();
+    await availability.selectOption('ACTIVE');
+    await expect(availability).toBeEnabled();
+    await expect(availability).toHaveValue('ACTIVE');
     await screenshot(page, 'nodes');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();

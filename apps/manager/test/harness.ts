@@ -36,6 +36,10 @@ export function apiClient(socketPath: string) {
 export interface Node {
   dir: string;
   socket: string;
+  /** host:port of the gRPC remote API. */
+  remoteApi: string;
+  /** Node ID, from the startup line. */
+  id(): string;
   runLabel: string;
   client: ReturnType<typeof apiClient>;
   proc(): ChildProcess;
@@ -47,15 +51,29 @@ export interface Node {
   stop(): Promise<void>;
 }
 
-export async function startNode(opts: { executor?: string; engineAddr?: string; extraArgs?: string[]; runLabel?: string } = {}): Promise<Node> {
+export interface StartOptions {
+  executor?: string;
+  engineAddr?: string;
+  extraArgs?: string[];
+  runLabel?: string;
+  hostname?: string;
+  /** Join an existing cluster as a worker (no control socket). */
+  join?: { addr: string; token: string };
+  /** Wait for this line instead of the startup banner (e.g. a failing join). */
+  expectExit?: boolean;
+}
+
+export async function startNode(opts: StartOptions = {}): Promise<Node> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarmd-test-'));
   const socket = path.join(dir, 'swarm.sock');
   const runLabel = opts.runLabel ?? `t${process.pid}-${Date.now().toString(36)}`;
   const grpcPort = await freePort();
   const args = [
-    SWARMD, '-d', dir, '--hostname', 'test-node', '--listen-control-api', socket,
+    SWARMD, '-d', dir, '--hostname', opts.hostname ?? 'test-node', '--listen-control-api', socket,
     '--listen-remote-api', `127.0.0.1:${grpcPort}`, '--no-listen-http', '--executor', opts.executor ?? 'docker',
-    ...(opts.engineAddr ? ['--engine-addr', opts.engineAddr] : []), ...(opts.extraArgs ?? []),
+    ...(opts.engineAddr ? ['--engine-addr', opts.engineAddr] : []),
+    ...(opts.join ? ['--join-addr', opts.join.addr, '--join-token', opts.join.token] : []),
+    ...(opts.extraArgs ?? []),
   ];
   let child: ChildProcess;
   let out = '';
@@ -64,13 +82,15 @@ export async function startNode(opts: { executor?: string; engineAddr?: string; 
     child = spawn(process.execPath, args, { env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));
-    await waitFor(() => out.includes('is up'), 20_000, () => `swarmd did not start:\n${out}`);
+    await waitFor(() => out.includes(' is up as '), 30_000, () => `swarmd did not start:\n${out}`);
   };
   await launch();
   const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
   const node: Node = {
     dir,
     socket,
+    remoteApi: `127.0.0.1:${grpcPort}`,
+    id: () => /swarmd (\w+) \(/.exec(out)?.[1] ?? '',
     runLabel,
     client: apiClient(socket),
     proc: () => child,
@@ -115,4 +135,23 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Runs swarmd to completion (for commands expected to fail fast, like a bad join). */
+export function runSwarmdOnce(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SWARMD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+export function tempDir(prefix = 'swarmd-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -41,9 +41,9 @@ export async function createRootCA(now = Date.now(), cn = ROOT_CA_CN): Promise<{
 }
 
 /** A CSR carrying only the public key; the CA decides the subject. */
-export async function createCSR(privateKeyPem: string): Promise<string> {
+export async function createCSR(privateKeyPem: string, subject = 'CN=swarm-node'): Promise<string> {
   const keys = await importKeyPair(privateKeyPem);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=swarm-node', keys, signingAlgorithm: SIGN });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm: SIGN });
   return csr.toString('pem') + '\n';
 }
 
@@ -78,7 +78,9 @@ export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, stri
   const ca = new x509.X509Certificate(req.caCertPem);
   const caKeys = await importKeyPair(req.caKeyPem);
   const now = req.now ?? Date.now();
-  const notBefore = now - HOUR;
+  // Backdated for clock skew (SwarmKit: 1 h), but never by more than a tenth of the
+  // lifetime, so renewal at 50-80% of it still lies ahead for short-lived certificates.
+  const notBefore = now - Math.min(HOUR, Math.floor(req.validityMs / 10));
   const notAfter = now + req.validityMs;
   const usages = req.usages ?? ['server', 'client'];
   const cert = await x509.X509CertificateGenerator.create({
@@ -153,8 +155,11 @@ export const pemToDer = (pem: string): Buffer => Buffer.from(new crypto.X509Cert
 /** SHA-256 (hex) of a public key's SPKI DER, from a certificate, CSR public key, or key PEM. */
 export function spkiHash(keyOrCert: string | Buffer | crypto.KeyObject): string {
   let key: crypto.KeyObject;
-  if (keyOrCert instanceof crypto.KeyObject) key = keyOrCert;
-  else if (String(keyOrCert).includes('CERTIFICATE')) key = new crypto.X509Certificate(keyOrCert).publicKey;
+  if (keyOrCert instanceof crypto.KeyObject) key = keyOrCert.type === 'private' ? crypto.createPublicKey(keyOrCert) : keyOrCert;
+  else if (String(keyOrCert).includes('CERTIFICATE REQUEST')) {
+    const spki = Buffer.from(new x509.Pkcs10CertificateRequest(String(keyOrCert)).publicKey.rawData);
+    key = crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } else if (String(keyOrCert).includes('CERTIFICATE')) key = new crypto.X509Certificate(keyOrCert).publicKey;
   else key = crypto.createPublicKey(keyOrCert);
   return crypto.createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
 }

@@ -79,3 +79,10 @@ export function formatZodError(error: z.ZodError, prefix = ''): string {
     })
     .join('; ');
 }
+
+export const ClusterUpdateInput = z.object({
+  rotateJoinToken: z.enum(['worker', 'manager']).optional(),
+  nodeCertExpiryMs: z.number().int().positive('certexpiry must be positive').optional(),
+  heartbeatPeriodMs: z.number().int().min(100, 'heartbeat period must be at least 100ms').optional(),
+  taskHistoryRetentionLimit: z.number().int().optional(),
+});

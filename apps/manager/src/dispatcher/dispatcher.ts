@@ -88,15 +88,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   const session = async (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>) => {
     const who = deps.identify(call);
-    if (!who.ok) return call.destroy(status(grpc.status.PERMISSION_DENIED, who.error));
+    if (!who.ok) return void call.emit('error', status(grpc.status.PERMISSION_DENIED, who.error));
     const nodeId = who.value;
     let description;
     try {
       const parsed = NodeDescriptionSchema.safeParse(JSON.parse(call.request.description_json || '{}'));
-      if (!parsed.success) return call.destroy(status(grpc.status.INVALID_ARGUMENT, `invalid node description: ${formatZodError(parsed.error)}`));
+      if (!parsed.success) return void call.emit('error', status(grpc.status.INVALID_ARGUMENT, `invalid node description: ${formatZodError(parsed.error)}`));
       description = parsed.data;
     } catch {
-      return call.destroy(status(grpc.status.INVALID_ARGUMENT, 'node description is not JSON'));
+      return void call.emit('error', status(grpc.status.INVALID_ARGUMENT, 'node description is not JSON'));
     }
     const addr = peerIp(call.getPeer());
     const r = await store.update((tx): Result<Node, string> => {
@@ -105,7 +105,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const u = tx.update('nodes', { ...n, description, status: { state: 'READY', message: '', addr } });
       return u.ok ? u : err(u.error.message);
     });
-    if (!r.ok) return call.destroy(status(grpc.status.NOT_FOUND, typeof r.error === 'string' ? r.error : r.error.message));
+    if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, typeof r.error === 'string' ? r.error : r.error.message));
     const id = newId();
     const send = (node: Node) => call.write({ session_id: id, node_json: JSON.stringify(node), managers: deps.managers() });
     const unsubscribe = store.subscribe((e) => {
@@ -128,7 +128,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   const implementation: grpc.UntypedServiceImplementation = {
     Session: (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>) => {
-      session(call).catch((e) => call.destroy(status(grpc.status.INTERNAL, String(e))));
+      session(call).catch((e) => call.emit('error', status(grpc.status.INTERNAL, String(e))));
     },
     Heartbeat(call: grpc.ServerUnaryCall<P.HeartbeatRequest, P.HeartbeatResponse>, cb: grpc.sendUnaryData<P.HeartbeatResponse>) {
       try {
@@ -165,7 +165,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       try {
         s = sessionOf(call, call.request.session_id);
       } catch (e) {
-        return call.destroy(e as Error);
+        return void call.emit('error', e as Error);
       }
       const stream = openAssignments({ store, nodeId: s.nodeId, send: (m) => call.write(m) });
       const done = () => {

@@ -129,6 +129,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       // short random delay instead of a full election timeout; PreVote keeps this non-disruptive.
       if (stopped || !raft.leaderLost(id)) return;
       const delay = Math.floor((o.rng ?? Math.random)() * (o.tickMs ?? 100) * 3);
+      log(`raft: connection to leader ${id} lost; campaigning in ${delay} ms unless a leader appears`);
       setTimeout(() => {
         if (!stopped && raft.leader() === '' && raft.r.role.kind === 'follower') {
           raft.campaign();

@@ -40,8 +40,10 @@ const node: RaftNode<number> = await startRaftNode({
   ...(cfg.electionTick ? { electionTick: cfg.electionTick } : {}),
   ...(cfg.snapshotInterval ? { snapshotInterval: cfg.snapshotInterval } : {}),
   ...(cfg.keepEntries !== undefined ? { keepEntries: cfg.keepEntries } : {}),
-  log: (m) => process.stderr.write(`[${cfg.id}] ${m}\n`),
+  log: (m) => process.stderr.write(`[${cfg.id}] ${Date.now()} ${m}\n`),
 });
+
+node.onLeadershipChange((c) => process.stderr.write(`[${cfg.id}] ${Date.now()} leader=${c.leader} term=${c.term} isLeader=${c.isLeader}\n`));
 
 function status(): object {
   const s = node.status();

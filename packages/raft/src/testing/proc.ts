@@ -35,7 +35,10 @@ export function spawnNode(cfg: NodeProcConfig): NodeProc {
     env: { ...process.env, RAFT_NODE_CONFIG: JSON.stringify(cfg) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
-  child.stderr?.on('data', () => {}); // node logs; keep the pipe drained
+  // Node logs: drained, or shown with RAFT_PROC_LOG=1.
+  child.stderr?.on('data', (d: Buffer) => {
+    if (process.env['RAFT_PROC_LOG']) process.stderr.write(d);
+  });
   const waits = new Map<number, (m: Record<string, unknown>) => void>();
   let rid = 0;
   let exited = false;

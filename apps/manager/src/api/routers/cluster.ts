@@ -1,6 +1,8 @@
 import { TRPCError } from '@trpc/server';
-import type { Cluster } from '@swarm/shared';
-import { publicProcedure, router } from '../trpc.js';
+import { type Cluster, ClusterUpdateInput } from '@swarm/shared';
+import { caFingerprint } from '@swarm/pki';
+import { updateCluster } from '../../control/cluster.js';
+import { publicProcedure, router, unwrap } from '../trpc.js';
 
 /** The CA key never leaves the managers' store. */
 export const redactCluster = (c: Cluster): Cluster => {
@@ -13,8 +15,11 @@ export const clusterRouter = router({
   inspect: publicProcedure.query(({ ctx }) => {
     const c = ctx.store.view((tx) => tx.list('clusters')[0]);
     if (!c) throw new TRPCError({ code: 'NOT_FOUND', message: 'cluster default not found' });
-    return redactCluster(c);
+    return { ...redactCluster(c), caFingerprint: c.rootCa ? caFingerprint(c.rootCa.caCert) : undefined };
   }),
+  update: publicProcedure
+    .input(ClusterUpdateInput)
+    .mutation(async ({ ctx, input }) => redactCluster(unwrap(await updateCluster(ctx.store, input, ctx.config)))),
 });
 
 export const systemRouter = router({

@@ -1,0 +1,34 @@
+/** Cluster operations of the control API: token rotation and cluster settings. */
+import { type Cluster, type Result, err, formatDuration } from '@swarm/shared';
+import { formatToken } from '@swarm/pki';
+import type { Store } from '../store/store.js';
+import { type ControlError, badRequest, fromStoreError, notFound } from './errors.js';
+
+export interface ClusterUpdate {
+  rotateJoinToken?: 'worker' | 'manager' | undefined;
+  nodeCertExpiryMs?: number | undefined;
+  heartbeatPeriodMs?: number | undefined;
+  taskHistoryRetentionLimit?: number | undefined;
+}
+
+export async function updateCluster(store: Store, input: ClusterUpdate, limits: { minCertExpiryMs: number }): Promise<Result<Cluster, ControlError>> {
+  if (input.nodeCertExpiryMs !== undefined && input.nodeCertExpiryMs < limits.minCertExpiryMs) {
+    return err(badRequest(`certexpiry: minimum certificate expiry time is: ${formatDuration(limits.minCertExpiryMs)}`));
+  }
+  const r = await store.update((tx): Result<Cluster, ControlError> => {
+    const c = tx.list('clusters')[0];
+    if (!c?.rootCa) return err(notFound('cluster default not found'));
+    const spec = {
+      ...c.spec,
+      ...(input.nodeCertExpiryMs !== undefined ? { caConfig: { ...c.spec.caConfig, nodeCertExpiryMs: input.nodeCertExpiryMs } } : {}),
+      ...(input.heartbeatPeriodMs !== undefined ? { dispatcher: { ...c.spec.dispatcher, heartbeatPeriodMs: input.heartbeatPeriodMs } } : {}),
+      ...(input.taskHistoryRetentionLimit !== undefined ? { orchestration: { ...c.spec.orchestration, taskHistoryRetentionLimit: input.taskHistoryRetentionLimit } } : {}),
+    };
+    const joinTokens = { ...c.rootCa.joinTokens };
+    // A new secret, same CA digest: the old token stops working for new joins at once.
+    if (input.rotateJoinToken) joinTokens[input.rotateJoinToken] = formatToken(c.rootCa.caCert);
+    const u = tx.update('clusters', { ...c, spec, rootCa: { ...c.rootCa, joinTokens } });
+    return u.ok ? u : err(fromStoreError(u.error));
+  });
+  return r.ok ? r : err(fromStoreError(r.error));
+}
