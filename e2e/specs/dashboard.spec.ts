@@ -96,8 +96,8 @@ test('create, scale, survive docker kill, remove — all live', async ({ page, s
     // Availability round-trips through node.update and comes back on the stream.
     const availability = node.getByLabel(`Availability of ${swarm.hostname}`);
     await availability.selectOption('PAUSE');
-    await expect(availability).toHaveValue('PAUSE');
     await expect(availability).toBeEnabled();
+    await expect(availability).toHaveValue('PAUSE');
     await availability.selectOption('ACTIVE');
     await expect(availability).toBeEnabled();
     await expect(availability).toHaveValue('ACTIVE');

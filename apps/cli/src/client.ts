@@ -4,12 +4,13 @@
  * Uses undici's own fetch so a unix-socket dispatcher can be passed.
  */
 import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
+import fs from 'node:fs';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { AppRouter } from '@swarm/manager/api';
 
 export const DEFAULT_SOCKET = '/var/run/swarmd.sock';
 
-export type Target = { kind: 'socket'; path: string } | { kind: 'http'; url: string };
+export type Target = { kind: 'socket'; path: string } | { kind: 'http'; url: string; token?: string | undefined; ca?: string | undefined };
 
 export type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -20,11 +21,14 @@ export interface Client {
 }
 
 /** `-s/--socket`, else `$SWARM_SOCKET`, else /var/run/swarmd.sock; `--manager URL` wins over all of them. */
-export function chooseTarget(opts: { socket?: string | undefined; manager?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Target {
+export function chooseTarget(
+  opts: { socket?: string | undefined; manager?: string | undefined; token?: string | undefined; ca?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): Target {
   if (opts.manager) {
     const url = opts.manager.replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`invalid --manager "${opts.manager}": use http://host:port`);
-    return { kind: 'http', url };
+    return { kind: 'http', url, token: opts.token || env.SWARM_TOKEN || undefined, ca: opts.ca };
   }
   return { kind: 'socket', path: opts.socket || env.SWARM_SOCKET || DEFAULT_SOCKET };
 }
@@ -34,14 +38,24 @@ export function describeTarget(t: Target): string {
 }
 
 export function connect(target: Target): Client {
+  let ca: string | undefined;
+  if (target.kind === 'http' && target.ca) {
+    try {
+      ca = fs.readFileSync(target.ca, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --ca ${target.ca}: ${(e as Error).message}`);
+    }
+  }
   const dispatcher = new Agent({
-    connect: { ...(target.kind === 'socket' ? { socketPath: target.path } : {}), timeout: 10_000 },
+    connect: { ...(target.kind === 'socket' ? { socketPath: target.path } : {}), ...(ca ? { ca } : {}), timeout: 10_000 },
     headersTimeout: 60_000,
     bodyTimeout: 60_000,
   });
   const base = target.kind === 'socket' ? 'http://localhost/trpc' : `${target.url}/trpc`;
   const fetch = (url: string, init?: Record<string, unknown>) => undiciFetch(url, { ...(init ?? {}), dispatcher } as Parameters<typeof undiciFetch>[1]);
-  const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: base, fetch: fetch as never })] });
+  const token = target.kind === 'http' ? target.token : undefined;
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: base, fetch: fetch as never, headers })] });
   return { api, target, close: () => dispatcher.close() };
 }
 

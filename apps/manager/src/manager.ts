@@ -30,7 +30,11 @@ import { createNodeCA } from './security/node-ca.js';
 import { type MutableProvider, createProvider, serverCredentials } from './security/providers.js';
 import { issueSelfCertificate } from './security/self-cert.js';
 import { watchTrust } from './security/trust.js';
-import { type ApiServer, type Listen, startApiServer } from './server/http.js';
+import type { Caller } from './api/trpc.js';
+import { createAuthGate } from './auth/http.js';
+import { beginSetup } from './auth/service.js';
+import { issueHttpsCertificate } from './security/https-cert.js';
+import { type ApiServer, type ApiServerOptions, startApiServer } from './server/http.js';
 import { openLocalPersistence } from './store/persist.js';
 import { type Store, createStore } from './store/store.js';
 import { VERSION } from './version.js';
@@ -48,8 +52,10 @@ export interface ManagerOptions {
   remoteApi: { host: string; port: number };
   /** Unix socket for swarmctl, mode 0600. */
   controlSocket?: string | undefined;
-  /** Dashboard + tRPC over HTTP/WebSocket. */
+  /** Dashboard + tRPC over HTTP/WebSocket (authenticated). */
   http?: { host: string; port: number } | undefined;
+  /** HTTPS for the dashboard: a given certificate, one issued by the cluster CA ('cluster-ca'), or none. */
+  httpTls?: { certPem: string; keyPem: string } | 'cluster-ca' | undefined;
   webDir?: string | undefined;
   /** Shortest certificate lifetime accepted (SwarmKit: 1 h); lower only for tests. */
   minCertExpiryMs?: number;
@@ -67,6 +73,9 @@ export interface Manager {
   remoteApiAddr: string;
   httpAddr?: string | undefined;
   controlSocket?: string | undefined;
+  /** One-time link path (`/setup?token=...`) while no dashboard user exists. */
+  setupPath?: string | undefined;
+  httpScheme: 'http' | 'https';
   stop(): Promise<void>;
   /** Resolves when the control loops have nothing left to do (tests). */
   idle(): Promise<void>;
@@ -131,15 +140,23 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     startScheduler({ store, clock }),
   ];
 
-  const context = () => ({ store, self: { nodeId: sec.nodeId, version: VERSION }, config: { minCertExpiryMs } });
+  const context = (caller: Caller) => ({ caller, store, self: { nodeId: sec.nodeId, version: VERSION }, config: { minCertExpiryMs } });
   const servers: ApiServer[] = [];
-  const listen = async (l: Listen) => {
-    const s = await startApiServer({ listen: l, context, webDir: opts.webDir });
+  const listen = async (o: Omit<ApiServerOptions, 'context' | 'webDir'>) => {
+    const s = await startApiServer({ ...o, context, webDir: opts.webDir });
     servers.push(s);
     return s.address;
   };
-  const controlSocket = opts.controlSocket ? await listen({ kind: 'unix', path: opts.controlSocket }) : undefined;
-  const httpAddr = opts.http ? await listen({ kind: 'tcp', ...opts.http }) : undefined;
+  const controlSocket = opts.controlSocket ? await listen({ listen: { kind: 'unix', path: opts.controlSocket } }) : undefined;
+  let httpAddr: string | undefined;
+  let setupPath: string | undefined;
+  const tls = opts.http && opts.httpTls === 'cluster-ca' ? await issueHttpsCertificate(store, opts.http.host, opts.hostname) : opts.httpTls === 'cluster-ca' ? undefined : opts.httpTls;
+  if (opts.http) {
+    const auth = createAuthGate({ store, secure: !!tls, log: log.child({ component: 'auth' }) });
+    httpAddr = await listen({ listen: { kind: 'tcp', ...opts.http }, auth, tls });
+    const setup = await beginSetup(store);
+    if (setup) setupPath = `/setup?token=${setup}`;
+  }
 
   return {
     store,
@@ -149,6 +166,8 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     remoteApiAddr,
     httpAddr,
     controlSocket,
+    setupPath,
+    httpScheme: tls ? 'https' : 'http',
     idle: async () => {
       for (let i = 0; i < 3; i++) {
         await dispatcher.flush();

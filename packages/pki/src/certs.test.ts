@@ -326,7 +326,7 @@ describe('signCSR', () => {
 
   it('refuses an RSA CSR', async () => {
     const csrPem = await foreignCSR(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
       { name: 'RSASSA-PKCS1-v1_5' },
     );
     const r = await signCSR({ csrPem, caCertPem: root.certPem, caKeyPem: root.keyPem, cn: 'n', ou: 'swarm-worker', o: 'c', dnsNames: [], validityMs: DAY, now: NOW });

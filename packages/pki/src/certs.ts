@@ -58,6 +58,7 @@ export interface SignRequest {
   /** Cluster ID. */
   o: string;
   dnsNames: string[];
+  ipAddresses?: string[];
   validityMs: number;
   now?: number;
   /** Extended key usages; default server + client auth. */
@@ -96,7 +97,10 @@ export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, stri
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension(usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth))),
-      new x509.SubjectAlternativeNameExtension(req.dnsNames.map((d) => ({ type: 'dns' as const, value: d }))),
+      new x509.SubjectAlternativeNameExtension([
+        ...req.dnsNames.map((d) => ({ type: 'dns' as const, value: d })),
+        ...(req.ipAddresses ?? []).map((ip) => ({ type: 'ip' as const, value: ip })),
+      ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });

@@ -273,6 +273,17 @@ export const ClusterSchema = z.object({
     .optional(),
   /** Removed nodes whose certificates are refused, with when the entry may be dropped (cert expiry + 7 days). */
   denyList: z.record(z.string(), z.number()).optional(),
+  /** Dashboard and HTTP API credentials. Secret material only as hashes; never leaves the managers (redacted on reads). */
+  auth: z
+    .object({
+      /** HMAC key for session cookies (hex); any manager can check any session. */
+      sessionKey: z.string(),
+      users: z.array(z.object({ name: z.string(), passwordHash: z.string(), createdAt: z.number() })).default([]),
+      apiTokens: z.array(z.object({ id: z.string(), name: z.string(), hash: z.string(), createdAt: z.number(), createdBy: z.string() })).default([]),
+      /** One-time first-admin setup link, while no user exists. */
+      setup: z.object({ tokenHash: z.string(), expiresAt: z.number() }).optional(),
+    })
+    .optional(),
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
 

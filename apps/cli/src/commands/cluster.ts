@@ -2,7 +2,15 @@
 import type { Command } from 'commander';
 import { clusterSummary } from '../format/print.js';
 import { table } from '../format/table.js';
+import { parseDurationFlag, parseChoice } from '../flags/parse.js';
 import { CliError, action, withFormat } from './common.js';
+import { UsageError } from '../client.js';
+
+function parseHistory(v: string): number {
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`invalid --taskhistory "${v}": expected an integer`);
+  return n;
+}
 
 export function registerCluster(program: Command): void {
   const cluster = program.command('cluster').description('Cluster management');
@@ -17,6 +25,38 @@ export function registerCluster(program: Command): void {
       }
       if (ctx.json) return ctx.printJson(c);
       ctx.out(clusterSummary(c));
+    }),
+  );
+
+  withFormat(
+    cluster
+      .command('update')
+      .description('Update a cluster')
+      .argument('<cluster>', 'cluster name ("default"), ID or ID prefix')
+      .option('--rotate-join-token <role>', 'rotate the join token of a role: worker or manager')
+      .option('--certexpiry <duration>', 'node certificate lifetime (default 2160h0m0s; at least 1h)')
+      .option('--heartbeatperiod <duration>', 'dispatcher heartbeat period')
+      .option('--taskhistory <n>', 'task history entries kept per slot (negative: keep all)'),
+  ).action(
+    action(async (ctx, ref: string) => {
+      const c = await ctx.api.cluster.inspect.query();
+      const r = ref.trim().toLowerCase();
+      if (!(c.id === ref || c.spec.annotations.name.toLowerCase() === r || (r.length > 0 && c.id.startsWith(r)))) throw new CliError(`cluster ${ref} not found`);
+      const o = ctx.opts as Record<string, string | undefined>;
+      const unwrap = <T>(x: { ok: true; value: T } | { ok: false; error: string }): T => {
+        if (!x.ok) throw new UsageError(x.error);
+        return x.value;
+      };
+      const input = {
+        ...(o['rotateJoinToken'] ? { rotateJoinToken: unwrap(parseChoice('--rotate-join-token', o['rotateJoinToken'], { worker: 'worker', manager: 'manager' } as const)) } : {}),
+        ...(o['certexpiry'] ? { nodeCertExpiryMs: unwrap(parseDurationFlag('--certexpiry', o['certexpiry'])) } : {}),
+        ...(o['heartbeatperiod'] ? { heartbeatPeriodMs: unwrap(parseDurationFlag('--heartbeatperiod', o['heartbeatperiod'])) } : {}),
+        ...(o['taskhistory'] !== undefined ? { taskHistoryRetentionLimit: parseHistory(o['taskhistory']) } : {}),
+      };
+      if (Object.keys(input).length === 0) throw new CliError('no changes requested');
+      const updated = await ctx.api.cluster.update.mutate(input);
+      if (ctx.json) return ctx.printJson(updated);
+      ctx.out(updated.id);
     }),
   );
 

@@ -6,6 +6,8 @@ import { type Api, type Target, UsageError, chooseTarget, connect, errorMessage 
 export interface Globals {
   socket?: string | undefined;
   manager?: string | undefined;
+  token?: string | undefined;
+  ca?: string | undefined;
   /** false with -n/--no-resolve: print IDs instead of names. */
   resolve: boolean;
 }
@@ -49,7 +51,13 @@ export function action<A extends unknown[]>(body: (ctx: Ctx, ...args: A) => Prom
     const cmd = all[all.length - 1] as Command;
     const args = all.slice(0, -2) as A; // commander passes (...args, options, command)
     const opts = cmd.optsWithGlobals() as Record<string, unknown>;
-    const globals: Globals = { socket: opts.socket as string | undefined, manager: opts.manager as string | undefined, resolve: opts.resolve !== false };
+    const globals: Globals = {
+      socket: opts.socket as string | undefined,
+      manager: opts.manager as string | undefined,
+      token: opts.token as string | undefined,
+      ca: opts.ca as string | undefined,
+      resolve: opts.resolve !== false,
+    };
     let target: Target | undefined;
     let close: (() => Promise<void>) | undefined;
     try {

@@ -80,4 +80,19 @@ export function registerNode(program: Command): void {
       if (ctx.json) ctx.printJson(updated);
     }),
   );
+
+  withFormat(
+    node
+      .command('remove')
+      .alias('rm')
+      .description('Remove a node (a live node needs --force)')
+      .argument('<node>', 'node ID, ID prefix or name')
+      .option('-f, --force', 'remove even if the node is up'),
+  ).action(
+    action(async (ctx, ref: string) => {
+      const r = await ctx.api.node.remove.mutate({ ref, force: ctx.opts.force === true });
+      if (ctx.json) return ctx.printJson(r);
+      ctx.out(r.id);
+    }),
+  );
 }

@@ -231,7 +231,7 @@ export function taskSummary(t: Task, res: Resolver): string {
 
 // ------------------------------------------------------------------ cluster
 
-export function clusterSummary(c: Cluster): string {
+export function clusterSummary(c: Cluster & { caFingerprint?: string | undefined }): string {
   let s = ifNotEmpty('ID', c.id);
   s += ifNotEmpty('Name', c.spec.annotations.name);
   s += 'Orchestration settings:\n';
@@ -242,6 +242,7 @@ export function clusterSummary(c: Cluster): string {
   s += `  Certificate Validity Duration: ${goDuration(c.spec.caConfig.nodeCertExpiryMs)}\n`;
   if (c.rootCa) {
     if (c.rootCa.caCertHash) s += `  CA Certificate Hash: ${c.rootCa.caCertHash}\n`;
+    if (c.caFingerprint) s += `  CA Fingerprint: ${c.caFingerprint}\n`;
     s += '  Join Tokens:\n';
     s += `    Worker: ${c.rootCa.joinTokens.worker}\n`;
     s += `    Manager: ${c.rootCa.joinTokens.manager}\n`;

@@ -1,3 +1,4 @@
+import { authRouter } from './routers/auth.js';
 import { clusterRouter, systemRouter } from './routers/cluster.js';
 import { nodeRouter } from './routers/node.js';
 import { serviceRouter } from './routers/service.js';
@@ -12,6 +13,7 @@ export const appRouter = router({
   task: taskRouter,
   watch: watchRouter,
   system: systemRouter,
+  auth: authRouter,
 });
 
 export type AppRouter = typeof appRouter;

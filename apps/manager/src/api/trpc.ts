@@ -5,7 +5,11 @@ import { type Result, formatZodError } from '@swarm/shared';
 import type { ControlError } from '../control/errors.js';
 import type { Store } from '../store/store.js';
 
+/** Who is calling: the control socket (trusted), a signed-in user, an API token, or nobody. */
+export type Caller = { kind: 'socket' } | { kind: 'user'; name: string } | { kind: 'token'; id: string; name: string } | { kind: 'anonymous' };
+
 export interface ApiContext {
+  caller: Caller;
   store: Store;
   /** This manager. */
   self: { nodeId: string; version: string };
@@ -22,7 +26,14 @@ const t = initTRPC.context<ApiContext>().create({
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
+/**
+ * Every procedure requires an authenticated caller. The HTTP edge already
+ * refuses anonymous requests; this is the second lock on the same door.
+ */
+export const publicProcedure = t.procedure.use(({ ctx, next }) => {
+  if (ctx.caller.kind === 'anonymous') throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
+  return next();
+});
 
 /** Unwraps a control Result into a value or a TRPCError with the right code. */
 export function unwrap<T>(r: Result<T, ControlError | string>): T {

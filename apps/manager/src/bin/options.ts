@@ -26,6 +26,9 @@ export const SwarmdOptionsSchema = z.object({
   executor: z.enum(['docker', 'process', 'sim', 'auto']),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   webDir: z.string().optional(),
+  httpTlsCert: z.string().min(1).optional(),
+  httpTlsKey: z.string().min(1).optional(),
+  insecureHttp: z.boolean().default(false),
   joinAddr: z.string().min(1).optional(),
   joinToken: z.string().min(1).optional(),
   availability: z.enum(['ACTIVE', 'PAUSE', 'DRAIN']).optional(),
@@ -54,6 +57,9 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     .addOption(new Option('--executor <kind>', 'how tasks run (auto: docker when the engine answers, else process)').choices(['docker', 'process', 'sim', 'auto']).default('auto'))
     .addOption(new Option('-l, --log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--web-dir <dir>', 'dashboard static files (default: the built apps/web/out)')
+    .option('--http-tls-cert <file>', 'PEM certificate (chain) for the dashboard over HTTPS')
+    .option('--http-tls-key <file>', 'PEM key for --http-tls-cert')
+    .option('--insecure-http', 'allow plain HTTP on a non-loopback --listen-http (not recommended)')
     .option('--join-addr <addr>', 'join the cluster whose manager answers at this address')
     .option('--join-token <token>', 'join token (SWMTKN-1-...) for --join-addr')
     .addOption(new Option('--availability <a>', 'availability of a newly joined node').choices(['ACTIVE', 'PAUSE', 'DRAIN']))
@@ -68,7 +74,10 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     listenHttp: o['listenHttp'] === false ? undefined : o['listenHttp'],
   });
   if (!parsed.success) throw new Error(`invalid flags: ${formatZodError(parsed.error)}`);
+  if (!!parsed.data.httpTlsCert !== !!parsed.data.httpTlsKey) throw new Error('invalid flags: --http-tls-cert and --http-tls-key go together');
   return parsed.data;
 }
 
 export const defaultHostname = () => os.hostname();
+
+export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);

@@ -17,7 +17,7 @@ import { joinCluster } from '../node/join.js';
 import { startRenewer } from '../node/renewer.js';
 import { MANAGER_SAN, channelCredentials, createProvider } from '../security/providers.js';
 import { loadOrCreateNodeId } from './node-identity.js';
-import { type SwarmdOptions, parseSwarmdArgs } from './options.js';
+import { type SwarmdOptions, isLoopback, parseSwarmdArgs } from './options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const defaultWebDir = path.resolve(here, '../../../web/out');
@@ -40,6 +40,24 @@ async function makeExecutor(o: SwarmdOptions, log: Logger): Promise<Executor> {
     case 'sim':
       return createSimExecutor();
   }
+}
+
+/** HTTPS for the dashboard: required off loopback, unless --insecure-http says otherwise. */
+function httpTls(o: SwarmdOptions, log: Logger): { certPem: string; keyPem: string } | 'cluster-ca' | undefined {
+  if (o.httpTlsCert && o.httpTlsKey) {
+    try {
+      return { certPem: fs.readFileSync(o.httpTlsCert, 'utf8'), keyPem: fs.readFileSync(o.httpTlsKey, 'utf8') };
+    } catch (e) {
+      throw new Fatal(`cannot read the dashboard certificate: ${(e as Error).message}`);
+    }
+  }
+  if (!o.listenHttp || isLoopback(o.listenHttp.host)) return undefined;
+  if (o.insecureHttp) {
+    log.warn(`--insecure-http: the dashboard on ${o.listenHttp.host} is served without TLS`);
+    return undefined;
+  }
+  log.info(`--listen-http is not on loopback: serving HTTPS with a certificate from the cluster CA (give --http-tls-cert/--http-tls-key to use your own)`);
+  return 'cluster-ca';
 }
 
 /** Certificates from disk, or from joining, or none yet (a new cluster's first manager). */
@@ -87,6 +105,7 @@ async function main(): Promise<void> {
       controlSocket: o.listenControlApi,
       http: o.listenHttp,
       webDir: o.webDir ?? defaultWebDir,
+      httpTls: httpTls(o, log),
       minCertExpiryMs: o.minCertExpiry,
       log,
     });
@@ -110,13 +129,14 @@ async function main(): Promise<void> {
   });
   const renewer = startRenewer({ stateDir: o.stateDir, initial: sec, managers, ca, identity, log: log.child({ component: 'certs' }) });
 
-  const url = manager?.httpAddr ? `http://${manager.httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/` : undefined;
+  const url = manager?.httpAddr ? `${manager.httpScheme}://${manager.httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/` : undefined;
   process.stdout.write(
     [
       `swarmd ${sec.nodeId} (${hostname}) is up as ${sec.role.toLowerCase()} of cluster ${sec.clusterId}; executor: ${executor.name}`,
       ...(manager
         ? [
             url ? `dashboard: ${url}` : 'dashboard: disabled (--no-listen-http)',
+            ...(url && manager.setupPath ? [`first sign-in (one-time link, creates the admin): ${url.replace(/\/$/, '')}${manager.setupPath}`] : []),
             `remote API (gRPC, mutual TLS): ${manager.remoteApiAddr}`,
             `control socket: ${manager.controlSocket}`,
             `swarmctl: SWARM_SOCKET=${manager.controlSocket} npm run -s swarmctl -- node ls`,

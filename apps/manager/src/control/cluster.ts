@@ -11,9 +11,17 @@ export interface ClusterUpdate {
   taskHistoryRetentionLimit?: number | undefined;
 }
 
+/** Go's time.Duration.String() ("1h0m0s", "1m30s", "1.5s"), as SwarmKit prints the minimum expiry. */
+const goDuration = (ms: number): string => {
+  if (ms < 1000) return formatDuration(ms);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${(ms % 60_000) / 1000}s`;
+};
+
 export async function updateCluster(store: Store, input: ClusterUpdate, limits: { minCertExpiryMs: number }): Promise<Result<Cluster, ControlError>> {
   if (input.nodeCertExpiryMs !== undefined && input.nodeCertExpiryMs < limits.minCertExpiryMs) {
-    return err(badRequest(`certexpiry: minimum certificate expiry time is: ${formatDuration(limits.minCertExpiryMs)}`));
+    return err(badRequest(`certexpiry: minimum certificate expiry time is: ${goDuration(limits.minCertExpiryMs)}`));
   }
   const r = await store.update((tx): Result<Cluster, ControlError> => {
     const c = tx.list('clusters')[0];

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CommitEvent, type Node, type Task, TaskState, ok, seededRng } from '@swarm/shared';
+import { type CommitEvent, type Node, type Task, TaskState, err, ok, seededRng } from '@swarm/shared';
 import { defaultClusterSpec } from '../bootstrap.js';
 import { createStore, type Store } from '../store/store.js';
 import { makeNode, makeTask, manualClock, type ManualClock } from '../testing/fixtures.js';
@@ -13,10 +13,17 @@ const S = TaskState;
 const require = createRequire(import.meta.url);
 
 type Client = grpc.Client & {
-  Session(req: object): grpc.ClientReadableStream<SessionMessage>;
-  Assignments(req: object): grpc.ClientReadableStream<AssignmentsMessage>;
-  Heartbeat(req: object, cb: (e: grpc.ServiceError | null, r?: { period_ms: number }) => void): void;
-  UpdateTaskStatus(req: object, cb: (e: grpc.ServiceError | null, r?: object) => void): void;
+  Session(req: object, md: grpc.Metadata): grpc.ClientReadableStream<SessionMessage>;
+  Assignments(req: object, md: grpc.Metadata): grpc.ClientReadableStream<AssignmentsMessage>;
+  Heartbeat(req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: { period_ms: number }) => void): void;
+  UpdateTaskStatus(req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: object) => void): void;
+};
+
+/** Without TLS in this test, the caller names itself in metadata (production reads the peer certificate). */
+const as = (nodeId: string | undefined) => {
+  const md = new grpc.Metadata();
+  if (nodeId) md.set('x-test-node-id', nodeId);
+  return md;
 };
 
 function clientCtor(): new (addr: string, creds: grpc.ChannelCredentials) => Client {
@@ -98,7 +105,7 @@ const description = (hostname: string) => ({
   executor: 'sim',
 });
 
-describe('dispatcher over gRPC', () => {
+describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
   let store: Store;
   let clock: ManualClock;
   let dispatcher: Dispatcher;
@@ -126,7 +133,10 @@ describe('dispatcher over gRPC', () => {
       rng: seededRng(1),
       managerId: () => 'mgr',
       managers: () => [{ node_id: 'mgr', addr: '127.0.0.1:1', weight: 10 }],
-      identify: (_call, claimed) => claimed || undefined,
+      identify: (call) => {
+        const id = call.metadata.get('x-test-node-id')[0];
+        return id ? ok(String(id)) : err('no node identity');
+      },
     });
     server = new grpc.Server();
     server.addService(loadDispatcherService(), dispatcher.implementation);
@@ -146,32 +156,36 @@ describe('dispatcher over gRPC', () => {
   });
 
   const openSession = async (nodeId: string) => {
-    const stream = client.Session({ node_id: nodeId, description_json: JSON.stringify(description(`host-${nodeId}`)), session_id: '' });
+    const stream = client.Session({ node_id: nodeId, description_json: JSON.stringify(description(`host-${nodeId}`)), session_id: '' }, as(nodeId));
     streams.push(stream);
     const c = collect(stream);
     const first = await c.next();
     return { ...c, sessionId: first.session_id, first };
   };
-  const openAssignments = (sessionId: string) => {
-    const stream = client.Assignments({ session_id: sessionId });
+  const openAssignments = (sessionId: string, nodeId = 'w1') => {
+    const stream = client.Assignments({ session_id: sessionId }, as(nodeId));
     streams.push(stream);
     return collect(stream);
   };
-  const report = (sessionId: string, taskId: string, status: object | string) =>
+  const report = (sessionId: string, taskId: string, status: object | string, nodeId = 'w1') =>
     unary<object>((cb) =>
-      client.UpdateTaskStatus({ session_id: sessionId, updates: [{ task_id: taskId, status_json: typeof status === 'string' ? status : JSON.stringify(status) }] }, cb),
+      client.UpdateTaskStatus(
+        { session_id: sessionId, updates: [{ task_id: taskId, status_json: typeof status === 'string' ? status : JSON.stringify(status) }] },
+        as(nodeId),
+        cb,
+      ),
     );
-  const heartbeat = (sessionId: string) => unary<{ period_ms: number }>((cb) => client.Heartbeat({ session_id: sessionId }, cb));
+  const heartbeat = (sessionId: string, nodeId = 'w1') => unary<{ period_ms: number }>((cb) => client.Heartbeat({ session_id: sessionId }, as(nodeId), cb));
 
   it('Session for an unknown node fails with NOT_FOUND', async () => {
-    const stream = client.Session({ node_id: 'nobody', description_json: JSON.stringify(description('x')), session_id: '' });
+    const stream = client.Session({ node_id: 'nobody', description_json: JSON.stringify(description('x')), session_id: '' }, as('nobody'));
     const err = await collect(stream).done();
     expect(err?.code).toBe(grpc.status.NOT_FOUND);
     expect(err?.details).toBe('node not found');
   });
 
   it('Session with an invalid description fails with INVALID_ARGUMENT naming the field', async () => {
-    const stream = client.Session({ node_id: 'w1', description_json: JSON.stringify({ hostname: 'h' }), session_id: '' });
+    const stream = client.Session({ node_id: 'w1', description_json: JSON.stringify({ hostname: 'h' }), session_id: '' }, as('w1'));
     const err = await collect(stream).done();
     expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err?.details).toMatch(/invalid node description: .*platform/);
@@ -196,6 +210,17 @@ describe('dispatcher over gRPC', () => {
     const msg = await s.next();
     expect(msg.session_id).toBe(s.sessionId);
     expect((JSON.parse(msg.node_json) as Node).spec.availability).toBe('DRAIN');
+  });
+
+  it('a caller without identity is PERMISSION_DENIED; a session is only usable by its own node', async () => {
+    const anon = await collect(client.Session({ description_json: JSON.stringify(description('x')), session_id: '' }, as(undefined))).done();
+    expect(anon?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(anon?.details).toBe('no node identity');
+    const s = await openSession('w1');
+    const stolen = await heartbeat(s.sessionId, 'w2');
+    expect(stolen.err?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(stolen.err?.details).toBe('session belongs to another node');
+    expect((await openAssignments(s.sessionId, 'w2').done())?.code).toBe(grpc.status.PERMISSION_DENIED);
   });
 
   it('Heartbeat with a bad session is INVALID_ARGUMENT "session invalid"', async () => {

@@ -5,11 +5,13 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { appRouter } from '../api/root.js';
-import type { ApiContext } from '../api/trpc.js';
+import type { ApiContext, Caller } from '../api/trpc.js';
+import type { AuthGate } from '../auth/http.js';
 import { createStaticHandler } from './static.js';
 
 export interface ApiServer {
@@ -20,26 +22,53 @@ export interface ApiServer {
 
 export type Listen = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-export async function startApiServer(opts: { listen: Listen; context: () => ApiContext; webDir?: string | undefined }): Promise<ApiServer> {
-  const trpc = createHTTPHandler({ router: appRouter, createContext: opts.context, basePath: '/trpc/' });
+export interface ApiServerOptions {
+  listen: Listen;
+  context: (caller: Caller) => ApiContext;
+  webDir?: string | undefined;
+  /** Authentication for network listeners; absent on the control socket (trusted by file mode). */
+  auth?: AuthGate | undefined;
+  /** Serve HTTPS with this certificate. */
+  tls?: { certPem: string; keyPem: string } | undefined;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const { auth } = opts;
+  const callerOf = (req: http.IncomingMessage): Caller => {
+    if (!auth) return { kind: 'socket' };
+    return auth.principal(req) ?? { kind: 'anonymous' };
+  };
+  const createContext = ({ req }: { req: http.IncomingMessage }) => opts.context(callerOf(req));
+  const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
   const statics = createStaticHandler(opts.webDir);
-  const server = http.createServer((req, res) => {
+  const refuse = (res: http.ServerResponse, r: { status: number; message: string; location?: string }) =>
+    void res.writeHead(r.status, r.location ? { location: r.location } : { 'content-type': 'application/json' }).end(r.location ? '' : JSON.stringify({ error: r.message }));
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '/';
+    res.setHeader('x-frame-options', 'DENY');
     if (url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    if (url.startsWith('/trpc/')) return void trpc(req, res);
+    if (auth && url.startsWith('/auth/')) return void auth.route(req, res).catch(() => res.writeHead(500).end());
+    if (url.startsWith('/trpc/')) {
+      const no = auth?.check(req, 'api');
+      return no ? refuse(res, no) : void trpc(req, res);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
-    statics(req, res);
-  });
+    const no = auth?.check(req, 'page');
+    return no ? refuse(res, no) : statics(req, res);
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : http.createServer(handler);
   server.keepAliveTimeout = 5_000;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: opts.context,
+    createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
   server.on('upgrade', (req, socket, head) => {
     if (!req.url?.startsWith('/trpc')) return void socket.destroy();
+    const no = auth?.check(req, 'upgrade');
+    if (no) return void socket.end(`HTTP/1.1 ${no.status} ${no.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 

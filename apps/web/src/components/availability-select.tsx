@@ -1,24 +1,39 @@
 'use client';
 import { useMutation } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import type { Node, NodeAvailability } from '@swarm/shared';
 import { useTRPC } from '../trpc/react';
 import { errorMessage } from '../trpc/errors';
 
 const OPTIONS: NodeAvailability[] = ['ACTIVE', 'PAUSE', 'DRAIN'];
 
-/** Changes a node's availability; the new value arrives back through the stream. */
+/**
+ * Changes a node's availability. The chosen value shows until the stream
+ * brings the node back with it (or the request fails), so it never flickers
+ * back to the old value between the response and the commit.
+ */
 export function AvailabilitySelect({ node, label }: { node: Node; label: string }) {
   const trpc = useTRPC();
-  const update = useMutation(trpc.node.update.mutationOptions());
-  const value = update.isPending && update.variables?.availability ? update.variables.availability : node.spec.availability;
+  const [wanted, setWanted] = useState<NodeAvailability | null>(null);
+  const update = useMutation(trpc.node.update.mutationOptions({ onError: () => setWanted(null) }));
+  const actual = node.spec.availability;
+
+  useEffect(() => {
+    if (wanted === actual) setWanted(null);
+  }, [wanted, actual]);
+
   return (
     <span className="inline-control">
       <select
         className="input input--select"
         aria-label={`Availability of ${label}`}
-        value={value}
+        value={wanted ?? actual}
         disabled={update.isPending}
-        onChange={(e) => update.mutate({ ref: node.id, availability: e.target.value as NodeAvailability })}
+        onChange={(e) => {
+          const availability = e.target.value as NodeAvailability;
+          setWanted(availability);
+          update.mutate({ ref: node.id, availability });
+        }}
       >
         {OPTIONS.map((o) => (
           <option key={o} value={o}>

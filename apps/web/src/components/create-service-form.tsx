@@ -52,7 +52,7 @@ export function CreateServiceForm({ onCreated, onCancel }: { onCreated: (s: Serv
       onSuccess: (service) => {
         setValues(EMPTY);
         setErrors({});
-        onCreated(service as Service);
+        onCreated(service);
       },
       onError: (err) => setErrors(fieldErrors(errorMessage(err), FIELD_BY_PATH)),
     }),

@@ -1,4 +1,4 @@
-import { humanAge, taskStateName, TaskState } from '@swarm/shared';
+import { humanAge, TaskState } from '@swarm/shared';
 
 /** "12 seconds" since `ts`, or an em dash before the clock starts (pre-render). */
 export function age(ts: number | undefined, now: number): string {
@@ -17,8 +17,4 @@ export function taskTone(state: number): Tone {
   if (state === TaskState.COMPLETE || state === TaskState.SHUTDOWN || state === TaskState.REMOVE) return 'muted';
   if (state === TaskState.ORPHANED) return 'warn';
   return 'error';
-}
-
-export function stateLabel(state: number): string {
-  return taskStateName(state);
 }

@@ -30,7 +30,11 @@ function subscribe(listener: () => void): () => void {
 export function useNow(): number {
   return useSyncExternalStore(
     subscribe,
-    () => now || Date.now(),
+    () => {
+      // Read before the first subscription: pin a value so repeated reads agree.
+      if (!now) now = Date.now();
+      return now;
+    },
     () => 0,
   );
 }

@@ -3,7 +3,7 @@
  * `useMemo` keyed on the table maps, which keep their identity until a commit
  * touches that table.
  */
-import { TaskState, taskName, taskStateName, type Node, type Service, type Task } from '@swarm/shared';
+import { TaskState, taskStateName, type Node, type Service, type Task } from '@swarm/shared';
 
 export interface ReplicaCounts {
   running: number;
@@ -98,8 +98,6 @@ export function taskDisplayName(t: Task, nodes: ReadonlyMap<string, Node>): stri
   if (t.slot !== 0) return `${t.serviceAnnotations.name}.${t.slot}`;
   return `${t.serviceAnnotations.name}.${nodeName(t.nodeId ? nodes.get(t.nodeId) : undefined, t.nodeId)}`;
 }
-
-export { taskName };
 
 /** Lower-case text a task filter matches against: name, ID, node, state, error. */
 export function taskSearchText(t: Task, nodes: ReadonlyMap<string, Node>): string {

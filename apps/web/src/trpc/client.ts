@@ -13,22 +13,16 @@ import type { AppRouter } from './app-router';
 
 export type ApiClient = TRPCClient<AppRouter>;
 
-export interface ConnectionCallbacks {
-  onOpen?: () => void;
-  onClose?: () => void;
-}
-
 function wsUrl(): string {
   return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/trpc';
 }
 
-export function createApiClient(callbacks: ConnectionCallbacks = {}): ApiClient {
+export function createApiClient(): ApiClient {
   const wsClient = createWSClient({
     url: wsUrl,
-    lazy: { enabled: true, closeMs: 0 },
+    // Lazy: no socket during the static pre-render; linger briefly so a resubscribe reuses it.
+    lazy: { enabled: true, closeMs: 10_000 },
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
-    onOpen: callbacks.onOpen,
-    onClose: callbacks.onClose,
   });
   return createTRPCClient<AppRouter>({
     links: [

@@ -245,6 +245,15 @@ export class Raft {
     if (lastApplied) log.appliedTo(lastApplied.index);
   }
 
+  /**
+   * The driver applied committed entries up to `index` (handed out in the current
+   * Ready) before calling advance(); lets it apply durable entries early.
+   */
+  appliedTo(index: number): void {
+    const log = this.r.log;
+    if (index > log.applied && index <= log.applying) log.appliedTo(index);
+  }
+
   status(): Status {
     const r = this.r;
     const progress = new Map<NodeId, { match: number; next: number; state: string }>();

@@ -13,7 +13,7 @@ export type StepError = 'unknown-member' | 'stale-term' | 'ignored';
 
 /** Returns undefined when the message was processed, or why it was dropped. */
 export function step(r: RaftState, m: Message): StepError | undefined {
-  if (r.prs.size > 0 && !r.prs.has(m.from) && m.from !== r.id) return 'unknown-member';
+  if (isFromStranger(r, m)) return 'unknown-member';
   if (m.term > r.term) {
     if (!onHigherTerm(r, m)) return 'ignored';
   } else if (m.term < r.term) {
@@ -55,6 +55,18 @@ export function step(r: RaftState, m: Message): StepError | undefined {
     default:
       return assertNever(m.type);
   }
+}
+
+/**
+ * Messages from nodes outside our (applied) configuration are dropped — this is
+ * how removed members are kept out — except what a leader of a term at least
+ * ours sends: a member that has not yet applied a newer configuration must
+ * still accept the leader that will bring it up to date.
+ */
+function isFromStranger(r: RaftState, m: Message): boolean {
+  if (r.prs.size === 0 || r.prs.has(m.from) || m.from === r.id) return false;
+  const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+  return !(fromLeader && m.term >= r.term);
 }
 
 /** Returns false when the message must be ignored. */

@@ -190,6 +190,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     let split = 0;
     if (!rd.snapshot) while (split < rd.committed.length && rd.committed[split]!.index < firstNew) split++;
     for (let i = 0; i < split; i++) applyEntry(rd.committed[i]!);
+    if (split > 0) raft.appliedTo(rd.committed[split - 1]!.index);
     await disk.persist(rd);
     transport.send(early.length > 0 ? rd.messages.filter((m) => !LEADER_EARLY.has(m.type)) : rd.messages);
     if (rd.snapshot) {

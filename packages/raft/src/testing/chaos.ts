@@ -19,13 +19,16 @@ export interface ChaosResult {
 export function runChaos(seed: number, phases = 8): ChaosResult {
   const size = seed % 2 === 0 ? 3 : 5;
   const ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
-  const snapshotInterval = [0, 8, 25][seed % 3]!;
+  // One seed in three also changes membership (add learner/voter, promote, remove — leader included).
+  const membership = seed % 3 === 1;
+  const snapshotInterval = [0, 8, 25][Math.floor(seed / 3) % 3]!;
   const c = new SimCluster({ ids, seed, snapshotInterval, keepEntries: 3 });
   const rng = c.rng;
   let next = 0;
   try {
     for (let p = 0; p < phases; p++) {
       chaosPhase(c, ids);
+      if (membership) changeMembership(c, ids);
       const ticks = randInt(rng, 10, 40);
       for (let t = 0; t < ticks; t++) {
         if (rng() < 0.5) {
@@ -44,12 +47,30 @@ export function runChaos(seed: number, phases = 8): ChaosResult {
     if (why) throw new Error(`did not converge: ${why}`);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`chaos seed ${seed} (size ${size}, snapshots every ${snapshotInterval}): ${msg}`, { cause: e });
+    throw new Error(`chaos seed ${seed} (size ${size}, snapshots every ${snapshotInterval}, membership ${membership}): ${msg}`, { cause: e });
   }
   return { seed, size, acked: c.acked.size, checks: c.inv.checks, delivered: c.delivered };
 }
 
-function chaosPhase(c: SimCluster, ids: readonly string[]): void {
+function changeMembership(c: SimCluster, ids: string[]): void {
+  const rng = c.rng;
+  const l = c.leader();
+  if (l === undefined || rng() < 0.3) return;
+  const conf = c.raft(l).confState();
+  if (conf.learners.length > 0 && rng() < 0.6) {
+    c.raft(l).proposeConfChange({ kind: 'addVoter', node: pick(rng, conf.learners) });
+  } else if (conf.voters.length > 3 && rng() < 0.5) {
+    c.raft(l).proposeConfChange({ kind: 'remove', node: pick(rng, conf.voters) });
+  } else if (ids.length < 9) {
+    const id = `n${ids.length + 1}`;
+    c.addNode(id);
+    ids.push(id);
+    c.raft(l).proposeConfChange({ kind: rng() < 0.5 ? 'addLearner' : 'addVoter', node: id });
+  }
+  c.processAll();
+}
+
+function chaosPhase(c: SimCluster, ids: string[]): void {
   const rng = c.rng;
   c.faults.drop = rng() < 0.5 ? 0 : rng() * 0.2;
   c.faults.duplicate = rng() < 0.5 ? 0 : rng() * 0.1;

@@ -8,7 +8,7 @@
  */
 import { Raft } from '../core/raft.js';
 import { MemoryStorage } from '../core/storage.js';
-import { decodeConfChange, type ConfState, type Entry, type Message, type MessageType, type NodeId, type Ready } from '../core/types.js';
+import { decodeConfChange, encodeConfChange, type ConfState, type Entry, type Message, type MessageType, type NodeId, type Ready } from '../core/types.js';
 import { Invariants, InvariantViolation } from './invariants.js';
 import { mulberry32, type Rng } from './rng.js';
 
@@ -48,6 +48,21 @@ export interface SimNode {
   values: string[];
   appliedIndex: number;
   snapshotIndex: number;
+}
+
+/**
+ * Founding members start like the real driver's: conf-change entries 1..n
+ * committed at term 1, so nodes that join later learn the membership from the log.
+ */
+function bootstrapStorage(conf: ConfState): MemoryStorage {
+  const s = new MemoryStorage();
+  const ccs = [
+    ...conf.voters.map((node) => ({ kind: 'addVoter' as const, node })),
+    ...conf.learners.map((node) => ({ kind: 'addLearner' as const, node })),
+  ];
+  s.append(ccs.map((cc, i): Entry => ({ term: 1, index: i + 1, type: 'conf', data: encodeConfChange(cc) })));
+  s.setHardState({ term: 1, vote: '', commit: ccs.length });
+  return s;
 }
 
 interface InFlight {
@@ -92,7 +107,7 @@ export class SimCluster {
     delete (this.opts as { storages?: unknown }).storages;
     this.rng = mulberry32(o.seed);
     for (const id of o.ids) {
-      const storage = o.storages?.get(id) ?? MemoryStorage.withConf(this.opts.conf);
+      const storage = o.storages?.get(id) ?? bootstrapStorage(this.opts.conf);
       this.nodes.set(id, { id, raft: undefined, storage, values: [], appliedIndex: 0, snapshotIndex: 0 });
       this.start(id);
     }
@@ -360,9 +375,11 @@ export class SimCluster {
   }
 
   private convergenceProblem(): string | undefined {
-    const ids = this.up();
     const l = this.leader();
     if (l === undefined) return 'no leader';
+    const conf = this.raft(l).confState();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    const ids = this.up().filter((id) => members.has(id));
     const lr = this.raft(l).r.log;
     for (const id of ids) {
       const n = this.node(id);

@@ -6,9 +6,10 @@ import { publicProcedure, router, unwrap } from '../trpc.js';
 
 /** The CA key never leaves the managers' store. */
 export const redactCluster = (c: Cluster): Cluster => {
-  if (!c.rootCa) return c;
-  const { caKey: _, ...rootCa } = c.rootCa;
-  return { ...c, rootCa };
+  const { auth: _auth, ...rest } = c;
+  if (!rest.rootCa) return rest;
+  const { caKey: _, ...rootCa } = rest.rootCa;
+  return { ...rest, rootCa };
 };
 
 export const clusterRouter = router({
