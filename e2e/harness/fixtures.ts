@@ -51,6 +51,12 @@ export const test = base.extend<{ pageGuard: PageGuard; swarmLog: void }, { swar
     { scope: 'worker', timeout: 60_000 },
   ],
   baseURL: async ({ swarm }, use) => use(swarm.url),
+  // Pages start signed in as the test admin when the node requires sign-in.
+  context: async ({ context, swarm }, use) => {
+    const s = swarm.session;
+    if (s) await context.addCookies([{ name: s.cookie.name, value: s.cookie.value, url: swarm.url, httpOnly: true, sameSite: 'Strict' }]);
+    await use(context);
+  },
   // On failure, keep what the node printed next to the trace.
   swarmLog: [
     async ({ swarm }, use, testInfo) => {

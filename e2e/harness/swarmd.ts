@@ -24,6 +24,13 @@ export interface SwarmNode {
   /** Value of com.swarm.test-run on every container this node starts. */
   runLabel: string;
   hostname: string;
+  /**
+   * The signed-in test admin when the node requires sign-in (created through
+   * the one-time setup link it prints); undefined on a node without auth.
+   */
+  readonly session: Session | undefined;
+  /** The one-time setup link the node printed, if it printed one. */
+  readonly setupLink: string | undefined;
   /** Everything the process printed so far (for failure messages). */
   output(): string;
   /** Stops the process (SIGTERM) and starts it again on the same state, ports and label. */
@@ -37,6 +44,12 @@ export interface StartOptions {
   executor?: 'docker' | 'process' | 'sim';
   /** How long to wait for `dashboard: http://…` and a 200 from /healthz. */
   timeoutMs?: number;
+  /**
+   * Create and sign in the test admin through the setup link (default). With
+   * false the node is left unclaimed for a test of the setup page; the start
+   * then does not wait for the node to be READY (that needs a session).
+   */
+  signIn?: boolean;
 }
 
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -100,10 +113,48 @@ function spawnSwarmd(args: string[], runLabel: string): Proc {
   };
 }
 
+export interface Session {
+  username: string;
+  password: string;
+  /** The session cookie, for `context.addCookies` and harness-side requests. */
+  cookie: { name: string; value: string };
+}
+
+const setupLinkIn = (output: string): string | undefined => /first sign-in \(one-time link, creates the admin\): (\S+)/.exec(output)?.[1];
+
+const ADMIN = { username: 'e2e-admin', password: 'e2e-password-not-secret' };
+
+function sessionCookie(res: Response): Session['cookie'] {
+  const raw = res.headers.getSetCookie().find((c) => /^[^=]+=[^;]+/.test(c));
+  const m = raw ? /^([^=]+)=([^;]*)/.exec(raw) : null;
+  if (!m?.[1] || !m[2]) throw new Error('sign-in answered without a session cookie');
+  return { name: m[1], value: decodeURIComponent(m[2]) };
+}
+
+/**
+ * Signs the test admin in. On first start the node prints a one-time setup
+ * link (creates the admin); after a restart the admin exists, so log in.
+ * Returns undefined when the node has no sign-in at all (/auth/status 404).
+ */
+async function ensureSession(url: string, output: string): Promise<Session | undefined> {
+  const status = await fetch(`${url}/auth/status`);
+  if (status.status === 404) return undefined;
+  const { setupRequired } = (await status.json()) as { setupRequired?: boolean };
+  const link = setupLinkIn(output);
+  const token = link ? new URL(link).searchParams.get('token') : null;
+  const [path, body] = setupRequired && token ? ['/auth/setup', { ...ADMIN, token }] : ['/auth/login', ADMIN];
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+  return { ...ADMIN, cookie: sessionCookie(res) };
+}
+
+const cookieHeader = (session: Session | undefined): Record<string, string> =>
+  session ? { cookie: `${session.cookie.name}=${encodeURIComponent(session.cookie.value)}` } : {};
+
 /** Node states from the API (a plain HTTP query: harness-side, not the page's). */
-async function nodeStates(url: string): Promise<string[]> {
+async function nodeStates(url: string, session: Session | undefined): Promise<string[]> {
   try {
-    const res = await fetch(`${url}/trpc/node.list`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${url}/trpc/node.list`, { headers: cookieHeader(session), signal: AbortSignal.timeout(2000) });
     const body = (await res.json()) as { result?: { data?: { status: { state: string } }[] } };
     return body.result?.data?.map((n) => n.status.state) ?? [];
   } catch {
@@ -111,18 +162,27 @@ async function nodeStates(url: string): Promise<string[]> {
   }
 }
 
-/** Waits for `dashboard: <url>` on stdout, a 200 from /healthz, and the node to report READY. */
-async function waitReady(proc: Proc, timeoutMs: number): Promise<string> {
+/** Waits for `dashboard: <url>` on stdout and a 200 from /healthz; signs in; waits for a READY node. */
+async function waitReady(proc: Proc, timeoutMs: number, prior: Session | undefined, signIn: boolean): Promise<{ url: string; session: Session | undefined }> {
   const deadline = Date.now() + timeoutMs;
+  const tick = () => new Promise((r) => setTimeout(r, 100));
+  let url: string | undefined;
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`swarmd exited with ${proc.child.exitCode}`);
-    const url = /dashboard: (http:\/\/\S+?)\/?(?:\s|$)/.exec(proc.log())?.[1];
-    if (url && (await healthy(url)) && (await nodeStates(url)).includes('READY')) return url;
+    url = /dashboard: (https?:\/\/\S+?)\/?(?:\s|$)/.exec(proc.log())?.[1];
+    if (url && (await healthy(url))) break;
+    if (Date.now() > deadline) throw new Error('timed out waiting for swarmd to serve /healthz');
+    await tick();
+  }
+  if (!signIn) return { url, session: undefined };
+  const session = prior ?? (await ensureSession(url, proc.log()));
+  for (;;) {
+    if ((await nodeStates(url, session)).includes('READY')) return { url, session };
     if (Date.now() > deadline) {
-      const states = url ? await nodeStates(url) : [];
-      throw new Error(`timed out waiting for swarmd to serve with a READY node (node states: ${states.join(', ') || 'none'})`);
+      const states = await nodeStates(url, session);
+      throw new Error(`timed out waiting for a READY node (node states: ${states.join(', ') || 'none'})`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await tick();
   }
 }
 
@@ -155,9 +215,12 @@ export async function startSwarmd(opts: StartOptions = {}): Promise<SwarmNode> {
     fs.rmSync(stateDir, { recursive: true, force: true });
   };
 
+  let session: Session | undefined;
   const ready = async () => {
     try {
-      return await waitReady(proc, timeoutMs);
+      const r = await waitReady(proc, timeoutMs, session, opts.signIn ?? true);
+      session = r.session;
+      return r.url;
     } catch (err) {
       const log = output();
       await stop();
@@ -174,6 +237,12 @@ export async function startSwarmd(opts: StartOptions = {}): Promise<SwarmNode> {
     stateDir,
     runLabel,
     hostname,
+    get session() {
+      return session;
+    },
+    get setupLink() {
+      return setupLinkIn(output());
+    },
     output,
     stop,
     async restart() {

@@ -146,14 +146,19 @@ test('the form reports invalid input next to the field', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Create service' })).toBeFocused();
 });
 
-test('keyboard: skip link first, then the navigation, and the form works without a mouse', async ({ page }) => {
+test('keyboard: skip link first, then the navigation, and the form works without a mouse', async ({ page, swarm }) => {
   await page.goto('/');
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+  if (swarm.session) await expect(page.getByTestId('user-menu')).toBeVisible();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Swarm dashboard home' })).toBeFocused();
   await page.keyboard.press('Tab');
+  if (swarm.session) {
+    await expect(page.getByRole('button', { name: 'Sign out' })).toBeFocused();
+    await page.keyboard.press('Tab');
+  }
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' })).toBeFocused();
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' })).toHaveAttribute('aria-current', 'page');
   // Open the form from the keyboard: the name field takes focus; Enter submits and validates.

@@ -8,8 +8,10 @@ import { expect, test } from '../harness/fixtures.js';
 
 test('the open page reconnects and resumes after the node restarts', async ({ page, swarm, pageGuard }) => {
   test.setTimeout(120_000);
-  // While the node is down Chromium logs the failed socket attempts.
+  // While the node is down Chromium logs the failed socket attempts (and the
+  // session check the page makes when the stream drops).
   pageGuard.allow(/WebSocket connection to '.*\/trpc' failed/);
+  pageGuard.allow(/Failed to load resource: net::ERR_CONNECTION_REFUSED/);
   const status = page.getByTestId('connection-status');
 
   await page.goto('/');

@@ -59,6 +59,8 @@ export interface ManagerOptions {
   webDir?: string | undefined;
   /** Shortest certificate lifetime accepted (SwarmKit: 1 h); lower only for tests. */
   minCertExpiryMs?: number;
+  /** Join attempts allowed per client address per minute (default 30, burst 20). */
+  joinRatePerMinute?: number | undefined;
   clock?: Clock;
   log?: Logger;
 }
@@ -127,7 +129,13 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     log: (m) => log.child({ component: 'dispatcher' }).info(m),
   });
   grpcServer.addService(loadDispatcherService(), dispatcher.implementation);
-  grpcServer.addService(loadNodeCAService(), createNodeCA({ store, trust: trust.current, log: log.child({ component: 'ca' }), minCertExpiryMs }));
+  grpcServer.addService(loadNodeCAService(), createNodeCA({
+    store,
+    trust: trust.current,
+    log: log.child({ component: 'ca' }),
+    minCertExpiryMs,
+    joinRateLimit: opts.joinRatePerMinute ? { burst: opts.joinRatePerMinute, perMinute: opts.joinRatePerMinute } : undefined,
+  }));
   grpcServer.addService(loadService('health.proto', ['swarm', 'health', 'v1', 'Health']).service, createHealthService(trust.current));
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, serverCredentials(identity, caBundle), (e, p) => (e ? reject(e) : resolve(p))),

@@ -288,6 +288,12 @@ describe('signCSR', () => {
     expect(p.subjectName.getField('O')).toEqual(['c1+OU=swarm-manager']);
   });
 
+  it('inspectCert reads the real RDNs even when values contain escaped ", OU=" (role comes from OU)', async () => {
+    const c = await issue({ cn: 'a, OU=swarm-manager', ou: 'swarm-worker', o: 'c, OU=x' });
+    expect(inspectCert(c.certPem)).toMatchObject({ cn: 'a, OU=swarm-manager', ou: 'swarm-worker', o: 'c, OU=x', issuerCn: 'swarm-ca' });
+    expect(inspectCert(pemToDer(c.certPem))).toMatchObject({ cn: 'a, OU=swarm-manager', ou: 'swarm-worker', o: 'c, OU=x' });
+  });
+
   it('refuses a CSR whose signature does not verify (a byte of the signed body tampered)', async () => {
     const key = generateKeyPair();
     const csrPem = await createCSR(key.privateKeyPem, 'CN=swarm-node');

@@ -3,6 +3,7 @@
  * CSR (only the CSR's public key is trusted; subject and SANs come from the
  * CA), and reading certificates back.
  */
+import 'reflect-metadata';
 import crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { type Result, err, ok } from '@swarm/shared';
@@ -47,6 +48,22 @@ export async function createCSR(privateKeyPem: string, subject = 'CN=swarm-node'
   return csr.toString('pem') + '\n';
 }
 
+/** Parsed CA certificate and imported key, cached: a CA signs many certificates with the same key. */
+const caCache = new Map<string, Promise<{ ca: x509.X509Certificate; caKeys: CryptoKeyPair; aki: x509.AuthorityKeyIdentifierExtension }>>();
+function caMaterial(caCertPem: string, caKeyPem: string) {
+  const key = caCertPem + caKeyPem;
+  let hit = caCache.get(key);
+  if (!hit) {
+    hit = (async () => {
+      const caKeys = await importKeyPair(caKeyPem);
+      return { ca: new x509.X509Certificate(caCertPem), caKeys, aki: await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey) };
+    })();
+    if (caCache.size > 8) caCache.clear();
+    caCache.set(key, hit);
+  }
+  return hit;
+}
+
 export interface SignRequest {
   csrPem: string;
   caCertPem: string;
@@ -76,8 +93,7 @@ export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, stri
   if (!(await csr.verify())) return err('invalid CSR: signature does not verify');
   const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
   if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') return err('invalid CSR: key must be ECDSA P-256');
-  const ca = new x509.X509Certificate(req.caCertPem);
-  const caKeys = await importKeyPair(req.caKeyPem);
+  const { ca, caKeys, aki } = await caMaterial(req.caCertPem, req.caKeyPem);
   const now = req.now ?? Date.now();
   // Backdated for clock skew (SwarmKit: 1 h), but never by more than a tenth of the
   // lifetime, so renewal at 50-80% of it still lies ahead for short-lived certificates.
@@ -101,7 +117,7 @@ export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, stri
         ...req.dnsNames.map((d) => ({ type: 'dns' as const, value: d })),
         ...(req.ipAddresses ?? []).map((ip) => ({ type: 'ip' as const, value: ip })),
       ]),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+      aki,
     ],
   });
   return ok({ certPem: cert.toString('pem') + '\n', notBefore, notAfter });
@@ -119,18 +135,18 @@ export interface CertInfo {
   serial: string;
 }
 
-const field = (dn: string, key: string): string => {
-  const m = new RegExp(`(?:^|\\n|, )${key}=([^\\n,]*)`).exec(dn);
-  return m?.[1] ?? '';
-};
+// Decoded RDN values (not a regex over the printed DN, which a value such as
+// "a, OU=swarm-manager" could fool).
+const field = (name: x509.Name, key: string): string => name.getField(key)[0] ?? '';
 
 export function inspectCert(pem: string | Buffer): CertInfo {
   const c = new crypto.X509Certificate(pem);
+  const p = new x509.X509Certificate(new Uint8Array(c.raw));
   return {
-    cn: field(c.subject, 'CN'),
-    ou: field(c.subject, 'OU'),
-    o: field(c.subject, 'O'),
-    issuerCn: field(c.issuer, 'CN'),
+    cn: field(p.subjectName, 'CN'),
+    ou: field(p.subjectName, 'OU'),
+    o: field(p.subjectName, 'O'),
+    issuerCn: field(p.issuerName, 'CN'),
     notBefore: Date.parse(c.validFrom),
     notAfter: Date.parse(c.validTo),
     fingerprint: c.fingerprint256.replace(/:/g, '').toLowerCase(),

@@ -11,6 +11,7 @@
  * one thing: asking the CA for a node certificate (authorization checks that
  * every other call comes with a certificate signed by the cluster root).
  */
+import 'reflect-metadata';
 import crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { SIGN, deriveKeyPair, importKeyPair } from './keys.js';

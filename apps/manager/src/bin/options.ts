@@ -26,6 +26,7 @@ export const SwarmdOptionsSchema = z.object({
   executor: z.enum(['docker', 'process', 'sim', 'auto']),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   webDir: z.string().optional(),
+  joinRate: z.coerce.number().int().positive().optional(),
   httpTlsCert: z.string().min(1).optional(),
   httpTlsKey: z.string().min(1).optional(),
   insecureHttp: z.boolean().default(false),
@@ -63,6 +64,7 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     .option('--join-addr <addr>', 'join the cluster whose manager answers at this address')
     .option('--join-token <token>', 'join token (SWMTKN-1-...) for --join-addr')
     .addOption(new Option('--availability <a>', 'availability of a newly joined node').choices(['ACTIVE', 'PAUSE', 'DRAIN']))
+    .option('--join-rate <n>', 'join attempts allowed per client address per minute (default 30)')
     .option('--min-cert-expiry <duration>', 'shortest node certificate lifetime the CA accepts (tests only; SwarmKit: 1h)', '1h')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });

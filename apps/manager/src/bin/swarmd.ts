@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       webDir: o.webDir ?? defaultWebDir,
       httpTls: httpTls(o, log),
       minCertExpiryMs: o.minCertExpiry,
+      joinRatePerMinute: o.joinRate,
       log,
     });
   }

@@ -3,10 +3,11 @@
  * node that the scheduler has assigned, then INCREMENTAL batches of changes.
  * Status changes the agent reported itself are not echoed back.
  */
-import type { CommitEvent, Task } from '@swarm/shared';
+import type { Task } from '@swarm/shared';
 import { TaskState } from '@swarm/shared';
 import type { Store } from '../store/store.js';
 import type { AssignmentChange, AssignmentsMessage } from './proto.js';
+import type { NodeEvents } from './router.js';
 
 /** What the agent acts on; a change to anything else is a status echo. */
 const agentView = (t: Task) => JSON.stringify([t.spec, t.desiredState, t.specVersion, t.nodeId, t.serviceAnnotations]);
@@ -18,6 +19,7 @@ export interface AssignmentStream {
 
 export function openAssignments(opts: {
   store: Store;
+  events: NodeEvents;
   nodeId: string;
   send: (msg: AssignmentsMessage) => void;
   /** Batching window for incremental changes. */
@@ -45,12 +47,10 @@ export function openAssignments(opts: {
     else timer ??= setTimeout(flush, batchMs);
   };
 
-  const onCommit = (event: CommitEvent) => {
-    for (const c of event.changes) {
-      if (c.table !== 'tasks') continue;
-      const t = c.object;
-      const mine = t.nodeId === nodeId;
-      if (c.action === 'delete' || !mine) {
+  const onTasks = (changes: Array<{ action: 'create' | 'update' | 'delete'; task: Task }>) => {
+    for (const c of changes) {
+      const t = c.task;
+      if (c.action === 'delete') {
         if (sent.delete(t.id)) queue({ action: 'REMOVE', task_id: t.id, task_json: '' });
         continue;
       }
@@ -63,7 +63,7 @@ export function openAssignments(opts: {
   };
 
   // Subscribe and take the snapshot in the same synchronous turn: nothing is missed or doubled.
-  const unsubscribe = store.subscribe(onCommit);
+  const unsubscribe = opts.events.onTasks(nodeId, onTasks);
   const tasks = store.view((tx) => tx.tasksByNode(nodeId)).filter(visible);
   for (const t of tasks) sent.set(t.id, agentView(t));
   send({

@@ -16,6 +16,7 @@ import type { Store } from '../store/store.js';
 import { openAssignments } from './assignments.js';
 import { createHeartbeatTracker } from './heartbeat.js';
 import type * as P from './proto.js';
+import { createNodeEvents } from './router.js';
 import { createStatusBatcher } from './status-batcher.js';
 
 export interface DispatcherDeps {
@@ -50,6 +51,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? (() => {});
   const sessions = new Map<string, Session>();
+  const events = createNodeEvents(store);
   const batcher = createStatusBatcher({ store, clock, managerId: deps.managerId });
 
   const markDown = async (nodeId: string, message: string) => {
@@ -108,8 +110,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, typeof r.error === 'string' ? r.error : r.error.message));
     const id = newId();
     const send = (node: Node) => call.write({ session_id: id, node_json: JSON.stringify(node), managers: deps.managers() });
-    const unsubscribe = store.subscribe((e) => {
-      for (const c of e.changes) if (c.table === 'nodes' && c.object.id === nodeId && c.action !== 'delete') send(c.object);
+    const unsubscribe = events.onNode(nodeId, (node, deleted) => {
+      if (!deleted) send(node);
     });
     const streams = new Set<() => void>();
     const close = () => {
@@ -167,7 +169,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       } catch (e) {
         return void call.emit('error', e as Error);
       }
-      const stream = openAssignments({ store, nodeId: s.nodeId, send: (m) => call.write(m) });
+      const stream = openAssignments({ store, events, nodeId: s.nodeId, send: (m) => call.write(m) });
       const done = () => {
         stream.close();
         s.streams.delete(end);
@@ -191,6 +193,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     async stop() {
       unsubscribeNodes();
+      events.stop();
       heartbeats.stop();
       for (const s of [...sessions.values()]) s.close();
       await batcher.stop();

@@ -134,6 +134,13 @@ describe('peerOf: join certificates', () => {
     expect(peerOf(call(der), trust)).toEqual({ kind: 'join', role, ip: '127.0.0.1' });
   });
 
+  it('an expired join certificate (10 min lifetime) ⇒ none', async () => {
+    const now = Date.now();
+    const der = pemToDer(await joinClientCert(secrets.worker, 'worker', generateKeyPair().privateKeyPem, now));
+    expect(peerOf(call(der), trust, now + 9 * 60_000).kind).toBe('join');
+    expect(peerOf(call(der), trust, now + 11 * 60_000).kind).toBe('none');
+  });
+
   it('a join certificate for a rotated-away token ⇒ none', async () => {
     const old = newTokenSecret();
     const node = generateKeyPair();

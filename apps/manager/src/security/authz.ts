@@ -8,7 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { NodeRole } from '@swarm/shared';
-import { type JoinRole, inspectCert, verifyIssuedBy } from '@swarm/pki';
+import { type CertInfo, type JoinRole, inspectCert, verifyIssuedBy } from '@swarm/pki';
 import type { TrustState } from './trust.js';
 
 export type Peer =
@@ -22,21 +22,48 @@ export const peerIp = (peer: string) => peer.replace(/^ipv[46]:/, '').replace(/:
 
 const OU_ROLE: Record<string, NodeRole> = { 'swarm-manager': 'MANAGER', 'swarm-worker': 'WORKER' };
 
+/** What a certificate is, given the trust state; computed once per certificate (parsing and verifying cost milliseconds). */
+type Verdict = { kind: 'root'; info: CertInfo } | { kind: 'join'; role: JoinRole; notAfter: number } | { kind: 'unknown' };
+const verdicts = new WeakMap<TrustState, Map<string, Verdict>>();
+const MAX_CACHED = 20_000;
+
+function verdictOf(raw: Buffer, trust: TrustState, now: number): Verdict {
+  let cache = verdicts.get(trust);
+  if (!cache) verdicts.set(trust, (cache = new Map()));
+  const key = raw.toString('latin1');
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let v: Verdict = { kind: 'unknown' };
+  if (verifyIssuedBy(raw, trust.rootCaPem, now)) v = { kind: 'root', info: inspectCert(raw) };
+  else {
+    for (const role of ['worker', 'manager'] as const) {
+      if (verifyIssuedBy(raw, trust.joinCas[role], now)) {
+        v = { kind: 'join', role, notAfter: inspectCert(raw).notAfter };
+        break;
+      }
+    }
+  }
+  if (v.kind === 'unknown') return v; // not cached: a not-yet-valid certificate may become valid
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(key, v);
+  return v;
+}
+
 export function peerOf(call: AnyCall, trust: TrustState, now = Date.now()): Peer {
   const ip = peerIp(call.getPeer());
   const raw = call.getAuthContext().sslPeerCertificate?.raw;
   if (!raw) return { kind: 'none', reason: 'no verified client certificate', ip };
-  if (verifyIssuedBy(raw, trust.rootCaPem, now)) {
-    const info = inspectCert(raw);
+  const v = verdictOf(raw, trust, now);
+  if (v.kind === 'root') {
+    const info = v.info;
+    if (info.notAfter < now) return { kind: 'none', reason: 'certificate expired', ip };
     const role = OU_ROLE[info.ou];
     if (!role) return { kind: 'none', reason: `Permission denied: remote certificate not part of OUs: [swarm-manager swarm-worker]`, ip };
     if (info.o !== trust.clusterId) return { kind: 'none', reason: `Permission denied: remote certificate not part of organization: ${trust.clusterId}`, ip };
     if (trust.isDenied(info.cn)) return { kind: 'none', reason: `Permission denied: node ${info.cn} was removed from swarm`, ip };
     return { kind: 'node', nodeId: info.cn, role, clusterId: info.o, ip };
   }
-  for (const role of ['worker', 'manager'] as const) {
-    if (verifyIssuedBy(raw, trust.joinCas[role], now)) return { kind: 'join', role, ip };
-  }
+  if (v.kind === 'join' && v.notAfter >= now) return { kind: 'join', role: v.role, ip };
   return { kind: 'none', reason: 'certificate not issued by this cluster or a current join token', ip };
 }
 

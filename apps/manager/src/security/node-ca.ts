@@ -27,6 +27,8 @@ export interface NodeCADeps {
   log: Logger;
   /** Certificates may not be shorter-lived than this (SwarmKit: 1 h). */
   minCertExpiryMs: number;
+  /** Join attempts per client address: burst, then this many per minute. */
+  joinRateLimit?: { burst: number; perMinute: number } | undefined;
 }
 
 const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
@@ -71,7 +73,7 @@ export async function issueForNode(
 
 export function createNodeCA(deps: NodeCADeps): grpc.UntypedServiceImplementation {
   const { store, log } = deps;
-  const joinLimiter = createRateLimiter({ burst: 20, perMinute: 30 });
+  const joinLimiter = createRateLimiter(deps.joinRateLimit ?? { burst: 20, perMinute: 30 });
 
   const join = async (peer: Extract<Peer, { kind: 'join' }>, req: IssueRequest, csr: { publicKeyHash: string; askedOu: string | undefined }) => {
     const role: Node['role'] = peer.role === 'manager' ? 'MANAGER' : 'WORKER';

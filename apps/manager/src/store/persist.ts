@@ -142,6 +142,10 @@ export function openLocalPersistence(dir: string, store: Store, opts: PersistOpt
     fs.fsyncSync(fd);
   }
   let sinceSnapshot = events.length;
+  /** Bytes of acknowledged records in the WAL: a failed append is cut back to here. */
+  let walBytes = validBytes;
+  /** Set when a failed append could not be undone: the WAL's tail is unknown, so refuse further writes. */
+  let broken: string | undefined;
 
   const snapshot = (): void => {
     writeFileDurable(snapFile, JSON.stringify(store.snapshot()));
@@ -149,13 +153,29 @@ export function openLocalPersistence(dir: string, store: Store, opts: PersistOpt
     writeFileDurable(walFile, Buffer.alloc(0));
     fd = fs.openSync(walFile, 'a+', 0o600);
     sinceSnapshot = 0;
+    walBytes = 0;
   };
 
   const proposer: Proposer = {
     async propose(commits) {
+      if (broken) throw new Error(`WAL ${walFile} is unusable after a failed write (${broken}); restart to recover`);
       if (sinceSnapshot >= snapshotEvery) snapshot();
-      fs.writeSync(fd, Buffer.concat(commits.map(encodeRecord)));
-      fs.fdatasyncSync(fd);
+      const data = Buffer.concat(commits.map(encodeRecord));
+      try {
+        fs.writeSync(fd, data);
+        fs.fdatasyncSync(fd);
+      } catch (e) {
+        // The store rejects these commits and reuses their versions, so they must not survive
+        // in the WAL (replay would resurrect them and skip the acknowledged commits that follow).
+        try {
+          fs.ftruncateSync(fd, walBytes);
+          fs.fsyncSync(fd);
+        } catch (e2) {
+          broken = (e2 as Error).message;
+        }
+        throw e;
+      }
+      walBytes += data.length;
       sinceSnapshot += commits.length;
     },
   };

@@ -16,7 +16,8 @@ describe('store transactions', () => {
     clock.advance(10);
     const u = await store.update((tx) => {
       const s = tx.get('services', 's1');
-      return s ? tx.update('services', { ...s, specVersion: 1 }) : err('gone');
+      if (!s) throw new Error('gone');
+      return tx.update('services', { ...s, specVersion: 1 });
     });
     expect(u).toMatchObject({ ok: true, value: { meta: { version: 2, createdAt: 5000, updatedAt: 5010 } } });
     expect(store.view((tx) => tx.get('services', 's1')?.specVersion)).toBe(1);
@@ -46,6 +47,22 @@ describe('store transactions', () => {
     expect(r).toMatchObject({ ok: false, error: { kind: 'exists' } });
     expect(store.view((tx) => tx.list('services').map((s) => s.id))).toEqual(['s1']);
     expect(store.version()).toBe(1);
+  });
+
+  it('two creates of the same name in one group commit: exactly one wins', async () => {
+    const p = recordingProposer();
+    const store = createStore({ proposer: p });
+    p.hold();
+    const first = store.update((tx) => tx.create('nodes', makeNode('n0')));
+    const a = store.update((tx) => tx.create('services', svc('s1', 'api')));
+    const b = store.update((tx) => tx.create('services', svc('s2', 'API')));
+    p.release();
+    await first;
+    expect((await a).ok).toBe(true);
+    expect(await b).toMatchObject({ ok: false, error: { kind: 'exists' } });
+    expect(p.calls).toHaveLength(2);
+    expect(p.calls[1]?.map((c) => c.changes.map((x) => x.object.id))).toEqual([['s1']]);
+    expect(store.view((tx) => tx.list('services').map((x) => x.id))).toEqual(['s1']);
   });
 
   it('an { ok: false } result aborts the whole transaction: earlier writes in it are discarded', async () => {

@@ -1,7 +1,5 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
-import { AppShell } from '../components/app-shell';
-import { Providers } from './providers';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -17,14 +15,11 @@ export const viewport: Viewport = {
   ],
 };
 
+/** The document only. The console's providers and shell live in (console)/layout.tsx, so sign-in pages open no stream. */
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <body>
-        <Providers>
-          <AppShell>{children}</AppShell>
-        </Providers>
-      </body>
+      <body>{children}</body>
     </html>
   );
 }

@@ -2,6 +2,8 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { ReactNode } from 'react';
+import { SessionGuard } from '../auth/session-guard';
+import { UserMenu } from '../auth/user-menu';
 import { ClusterSummary } from './cluster-summary';
 import { ConnectionBadge } from './connection-badge';
 
@@ -33,6 +35,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           </Link>
           <ClusterSummary />
           <ConnectionBadge />
+          <UserMenu />
         </div>
         <nav className="app-nav" aria-label="Main">
           <ul>
@@ -49,6 +52,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           </ul>
         </nav>
       </header>
+      <SessionGuard />
       <main id="main" className="app-main" tabIndex={-1}>
         {children}
       </main>

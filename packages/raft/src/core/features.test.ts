@@ -182,6 +182,13 @@ describe('bad input', () => {
     expect(t.raft.isLeader()).toBe(true);
   });
 
+  it('still accepts appends from a current leader it does not know yet (it has not applied that member)', () => {
+    const t = newTestRaft('1', P3);
+    expect(t.raft.step(msg('app', '4', '1', 2, { index: 0, logTerm: 0, entries: [], commit: 0 }))).toBeUndefined();
+    expect(t.raft.leader()).toBe('4');
+    expect(t.raft.step(msg('vote', '5', '1', 3, { index: 9, logTerm: 9 }))).toBe('unknown-member');
+  });
+
   it('refuses an oversized entry with a clear error', () => {
     const t = newTestRaft('1', ['1'], { maxEntryBytes: 1024 });
     t.raft.campaign();

@@ -7,75 +7,17 @@
  * Proposals arriving in the same turn of the event loop are batched into one
  * append, and everything that arrives while an fsync runs shares the next one.
  */
-import type * as grpc from '@grpc/grpc-js';
-import { Raft, notLeader, type ProposeError, type Result, type Status } from '../core/raft.js';
+import { Raft, notLeader, type ProposeError, type Result } from '../core/raft.js';
 import { decodeConfChange, type ConfChange, type ConfState, type Entry, type NodeId, type Ready, type Snapshot } from '../core/types.js';
+import type { LeadershipChange, NodeError, RaftNode, RaftNodeOptions } from './api.js';
 import { DiskStore } from './disk.js';
 import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
 import { createGrpcTransport, type Transport } from './transport.js';
-import { WaitRegistry, type WaitError } from './wait.js';
+import { WaitRegistry } from './wait.js';
+
+export type { AppliedEntry, LeadershipChange, NodeError, RaftNode, RaftNodeOptions, StateMachine } from './api.js';
 
 const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow']);
-
-export interface AppliedEntry {
-  readonly index: number;
-  readonly term: number;
-  readonly data: Uint8Array;
-}
-
-/** The application the log drives (the cluster store plugs in here). Calls are serialized. */
-export interface StateMachine<R = unknown> {
-  apply(entry: AppliedEntry): R;
-  snapshot(): Uint8Array;
-  restore(data: Uint8Array): void;
-}
-
-export interface RaftNodeOptions<R> {
-  readonly id: NodeId;
-  readonly dir: string;
-  /** host:port to listen on for Raft traffic. */
-  readonly listen: string;
-  /** Founding members (id -> address, including this node) of a new cluster; with `join`, just whom to talk to. */
-  readonly peers: Readonly<Record<NodeId, string>>;
-  /** Join an existing cluster instead of bootstrapping one (a member must add us first). */
-  readonly join?: boolean;
-  readonly stateMachine: StateMachine<R>;
-  readonly tickMs?: number;
-  readonly electionTick?: number;
-  readonly heartbeatTick?: number;
-  readonly snapshotInterval?: number;
-  readonly keepEntries?: number;
-  readonly maxEntryBytes?: number;
-  readonly maxInflightMsgs?: number;
-  readonly serverCredentials?: grpc.ServerCredentials;
-  readonly channelCredentials?: grpc.ChannelCredentials;
-  readonly rng?: () => number;
-  readonly log?: (msg: string) => void;
-}
-
-export type NodeError = ProposeError | WaitError;
-
-export interface LeadershipChange {
-  readonly leader: NodeId;
-  readonly isLeader: boolean;
-  readonly term: number;
-}
-
-export interface RaftNode<R> {
-  readonly id: NodeId;
-  /** The bound port of the Raft listener. */
-  readonly port: number;
-  propose(data: Uint8Array): Promise<Result<R, NodeError>>;
-  /** Linearizable read barrier: resolves with an index once this node applied at least up to it. */
-  readIndex(): Promise<Result<number, NodeError>>;
-  addMember(id: NodeId, address: string, learner?: boolean): Promise<Result<ConfState, NodeError>>;
-  removeMember(id: NodeId): Promise<Result<ConfState, NodeError>>;
-  transferLeadership(to: NodeId): Result<void, ProposeError>;
-  status(): Status;
-  members(): ReadonlyMap<NodeId, string>;
-  onLeadershipChange(cb: (c: LeadershipChange) => void): () => void;
-  stop(): Promise<void>;
-}
 
 export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<R>> {
   const log = o.log ?? (() => {});
@@ -103,6 +45,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   const reads = new Map<string, (r: Result<number, NodeError>) => void>();
   const readWaits: { index: number; resolve: (r: Result<number, NodeError>) => void }[] = [];
   const listeners = new Set<(c: LeadershipChange) => void>();
+  const strangers = new Set<NodeId>();
   let applied = snap0.meta.index;
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -120,7 +63,10 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     onMessage: (m) => {
       if (stopped) return;
       const err = raft.step(m);
-      if (err === 'unknown-member') log(`raft: dropped ${m.type} from unknown member ${m.from}`);
+      if (err === 'unknown-member' && !strangers.has(m.from)) {
+        strangers.add(m.from); // warn once per sender; Raft.dropped keeps the counts
+        log(`raft: dropping messages from ${m.from}: not a member of this cluster (removed, or from another cluster)`);
+      }
       kick();
     },
     onUnreachable: (id) => raft.reportUnreachable(id),
@@ -128,14 +74,8 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       // Fast failover: the leader's connection broke (e.g. its process died). Campaign after a
       // short random delay instead of a full election timeout; PreVote keeps this non-disruptive.
       if (stopped || !raft.leaderLost(id)) return;
-      const delay = Math.floor((o.rng ?? Math.random)() * (o.tickMs ?? 100) * 3);
-      log(`raft: connection to leader ${id} lost; campaigning in ${delay} ms unless a leader appears`);
-      setTimeout(() => {
-        if (!stopped && raft.leader() === '' && raft.r.role.kind === 'follower') {
-          raft.campaign();
-          kick();
-        }
-      }, delay);
+      log(`raft: connection to leader ${id} lost; campaigning soon unless a leader appears`);
+      earlyCampaign(0);
     },
     onSnapshotStatus: (id, ok) => {
       raft.reportSnapshot(id, ok);
@@ -145,6 +85,24 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   });
   for (const [id, addr] of members) transport.setPeer(id, addr);
   const port = await transport.start();
+
+  /**
+   * Campaign after a random 0-3 ticks while there is no leader; retried a few
+   * times (a split pre-vote otherwise costs a whole election timeout).
+   */
+  function earlyCampaign(attempt: number): void {
+    const tick = o.tickMs ?? 100;
+    const delay = Math.floor((o.rng ?? Math.random)() * tick * 3) + attempt * tick;
+    setTimeout(() => {
+      if (stopped || raft.leader() !== '' || raft.isLeader()) return;
+      // Give a running candidacy time to collect votes (fsyncs can be slow) before redoing it.
+      if (raft.r.role.kind !== 'candidate' || attempt >= 2) {
+        raft.campaign();
+        kick();
+      }
+      if (attempt < 3) earlyCampaign(attempt + 1);
+    }, delay);
+  }
 
   function restoreSnapshot(s: Snapshot): void {
     const { members: ms, app } = unwrapSnapshot(s.data);

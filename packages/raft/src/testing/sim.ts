@@ -91,6 +91,7 @@ export class SimCluster {
   delivered = 0;
 
   constructor(o: SimOptions) {
+    const { storages, ...given } = o;
     this.opts = {
       electionTick: 10,
       heartbeatTick: 1,
@@ -102,12 +103,11 @@ export class SimCluster {
       maxSizePerMsg: 64 * 1024,
       tickUnits: 10,
       conf: { voters: [...o.ids], learners: [] },
-      ...o,
+      ...given,
     };
-    delete (this.opts as { storages?: unknown }).storages;
     this.rng = mulberry32(o.seed);
     for (const id of o.ids) {
-      const storage = o.storages?.get(id) ?? bootstrapStorage(this.opts.conf);
+      const storage = storages?.get(id) ?? bootstrapStorage(this.opts.conf);
       this.nodes.set(id, { id, raft: undefined, storage, values: [], appliedIndex: 0, snapshotIndex: 0 });
       this.start(id);
     }

@@ -1,7 +1,7 @@
 /**
  * Crash-test writer (run as a child process by persist.test.ts):
  *
- *   node --import tsx crash-writer.ts <dir> [snapshotEvery]
+ *   TSX_TSCONFIG_PATH=tsconfig.crash.json node --import tsx crash-writer.ts <dir> [snapshotEvery]
  *
  * Opens a store persisted in <dir> and commits as fast as it can from several
  * concurrent writers (so group commit kicks in), printing "ack <version>" for

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { ServicesScreen } from '../components/services-screen';
+import { ServicesScreen } from '@/components/services-screen';
 
 export const metadata: Metadata = { title: 'Services' };
 

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
-import { Loading } from '../../../components/empty-state';
-import { ServiceView } from '../../../components/service-view';
+import { Loading } from '@/components/empty-state';
+import { ServiceView } from '@/components/service-view';
 
 export const metadata: Metadata = { title: 'Service' };
 

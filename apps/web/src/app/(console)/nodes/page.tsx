@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { NodesScreen } from '../../components/nodes-screen';
+import { NodesScreen } from '@/components/nodes-screen';
 
 export const metadata: Metadata = { title: 'Nodes' };
 

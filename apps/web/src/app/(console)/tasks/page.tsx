@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { TasksScreen } from '../../components/tasks-screen';
+import { TasksScreen } from '@/components/tasks-screen';
 
 export const metadata: Metadata = { title: 'Tasks' };
 

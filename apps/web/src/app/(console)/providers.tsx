@@ -1,9 +1,9 @@
 'use client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { LiveStoreProvider } from '../live/provider';
-import { createApiClient } from '../trpc/client';
-import { TRPCProvider } from '../trpc/react';
+import { LiveStoreProvider } from '@/live/provider';
+import { createApiClient } from '@/trpc/client';
+import { TRPCProvider } from '@/trpc/react';
 
 /**
  * Client-side roots: React Query (mutations and the odd one-shot query), the
