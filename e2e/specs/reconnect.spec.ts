@@ -11,7 +11,7 @@ test('the open page reconnects and resumes after the node restarts', async ({ pa
   // While the node is down Chromium logs the failed socket attempts (and the
   // session check the page makes when the stream drops).
   pageGuard.allow(/WebSocket connection to '.*\/trpc' failed/);
-  pageGuard.allow(/Failed to load resource: net::ERR_CONNECTION_REFUSED/);
+  pageGuard.allow(/Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE)/);
   const status = page.getByTestId('connection-status');
 
   await page.goto('/');

@@ -79,7 +79,9 @@ export async function startNode(opts: StartOptions = {}): Promise<Node> {
   let out = '';
   const launch = async () => {
     out = '';
-    child = spawn(process.execPath, args, { env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // SWARMD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the node under test.
+    const nodeArgs = process.env['SWARMD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+    child = spawn(process.execPath, [...nodeArgs, ...args], { env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));
     await waitFor(() => out.includes(' is up as '), 30_000, () => `swarmd did not start:\n${out}`);

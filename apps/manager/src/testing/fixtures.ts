@@ -6,18 +6,6 @@ import type { Clock, CommitEvent, Node, Service, ServiceSpec, Task, TaskSpec } f
 import { TaskState } from '@swarm/shared';
 import type { Proposer } from '../store/store.js';
 
-let seq = 0;
-/** Deterministic, sortable IDs in SwarmKit's 25-char shape. */
-export function testId(prefix = 'x'): string {
-  seq++;
-  return `${prefix}${String(seq).padStart(24 - prefix.length + 1, '0')}`.slice(0, 25);
-}
-
-export function idGen(prefix = 't'): () => string {
-  let n = 0;
-  return () => `${prefix}${String(++n).padStart(6, '0')}`;
-}
-
 export function taskSpec(over: Partial<TaskSpec> = {}): TaskSpec {
   return {
     container: { image: 'nginx:latest', command: [], args: [], env: [], labels: {} },
@@ -168,13 +156,4 @@ export function recordingProposer(): RecordingProposer {
       failure = message;
     },
   };
-}
-
-/** Yields to the event loop until `cond` holds (for async code without an idle hook); fails after `max` turns. */
-export async function until(cond: () => boolean, what: string, max = 10_000): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    if (cond()) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`condition never held: ${what}`);
 }

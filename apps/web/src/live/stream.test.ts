@@ -81,6 +81,19 @@ describe('connectLiveStore', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('starts over from a snapshot when the server is behind its version', () => {
+    const { client, calls } = fakeClient();
+    const store = createLiveStore({ schedule: (f) => f() });
+    connectLiveStore(client, store);
+    calls[0]?.cb.onData({ id: '50', data: snapshot(50) });
+    // e.g. the manager came back from an older state: its commits are "in our past".
+    calls[0]?.cb.onData({ id: '12', data: { kind: 'commit', event: { version: 12, changes: [] } } });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.input).toEqual({ lastEventId: null });
+    calls[1]?.cb.onData({ id: '12', data: snapshot(12) });
+    expect(store.getState().version).toBe(12);
+  });
+
   it('disconnect unsubscribes and cancels a pending retry', () => {
     const { client, calls } = fakeClient();
     const store = createLiveStore({ schedule: (f) => f() });

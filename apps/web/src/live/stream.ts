@@ -6,6 +6,8 @@
  * event id, so the server replays what was missed (or sends a snapshot). A
  * subscription the server ends or rejects is not retried by tRPC, so this
  * starts a new one, resuming from the store's version, with capped backoff.
+ * If the server turns out to be behind the store's version, it resyncs from
+ * a fresh snapshot.
  */
 import type { WatchMessage } from '@swarm/shared';
 import type { ApiClient } from '../trpc/client';
@@ -29,18 +31,21 @@ export function connectLiveStore(client: ApiClient, store: LiveStore): () => voi
     }, delay);
   };
 
-  const start = () => {
+  const start = (fromScratch = false) => {
     const gen = ++generation;
     const current = () => gen === generation && !closed;
     sub?.unsubscribe();
     const version = store.getState().version;
     sub = client.watch.stream.subscribe(
-      { lastEventId: version >= 0 ? String(version) : null },
+      { lastEventId: !fromScratch && version >= 0 ? String(version) : null },
       {
         onData: ({ data }) => {
           if (!current()) return;
           attempt = 0;
-          store.apply(data as WatchMessage);
+          // A commit at or below our version means the server is behind us
+          // (state restored from an older point, or another cluster): our
+          // cursor is meaningless there, so start over from a snapshot.
+          if (!store.apply(data as WatchMessage)) start(true);
         },
         onError: (err) => {
           if (!current()) return;
