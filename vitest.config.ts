@@ -15,7 +15,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'apps/web/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'apps/web/.next/**', 'apps/web/out/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -142,6 +142,12 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   );
   remoteApiAddr = `${opts.remoteApi.host}:${port}`;
   dispatcher.expect(boot.value.unknown);
+  // A single manager is its own leader (replicated managers maintain this from Raft).
+  await store.update((tx) => {
+    const me = tx.get('nodes', sec.nodeId);
+    if (!me) return ok(undefined);
+    return tx.update('nodes', { ...me, managerStatus: { raftId: sec.nodeId, addr: remoteApiAddr, leader: true, reachability: 'REACHABLE' } });
+  });
 
   const loops: Loop[] = [
     startReplicatedOrchestrator({ store, clock, log: (m) => log.child({ component: 'orchestrator' }).warn(m) }),

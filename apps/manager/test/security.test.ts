@@ -89,7 +89,9 @@ describe('joining with tokens over mutual TLS', () => {
 
   it('refuses a TLS handshake without a client certificate (openssl s_client)', () => {
     for (const tls of ['-tls1_3', '-tls1_2']) {
-      const r = spawnSync('openssl', ['s_client', '-connect', manager.remoteApi, '-alpn', 'h2', tls], { input: '', encoding: 'utf8', timeout: 10_000 });
+      // Keep stdin open for a second: under TLS 1.3 the server's refusal arrives after the
+      // client's Finished, and an s_client whose stdin closes at once may exit before reading it.
+      const r = spawnSync('sh', ['-c', `sleep 1 | openssl s_client -connect ${manager.remoteApi} -alpn h2 ${tls}`], { encoding: 'utf8', timeout: 15_000 });
       const out = r.stdout + r.stderr;
       expect(r.status).not.toBe(0);
       expect(out).toMatch(/alert (certificate required|handshake failure)/);

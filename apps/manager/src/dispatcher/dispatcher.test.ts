@@ -177,6 +177,21 @@ describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
     );
   const heartbeat = (sessionId: string, nodeId = 'w1') => unary<{ period_ms: number }>((cb) => client.Heartbeat({ session_id: sessionId }, as(nodeId), cb));
 
+  it('a new session for a node ends the old one, and a fourth within 8 s is refused', async () => {
+    const first = await openSession('w1');
+    const second = await openSession('w1');
+    expect(second.sessionId).not.toBe(first.sessionId);
+    expect(await first.done()).toBeUndefined(); // the old stream ended cleanly
+    expect(await heartbeat(first.sessionId)).toMatchObject({ err: { code: grpc.status.INVALID_ARGUMENT } });
+    await openSession('w1');
+    const stream = client.Session({ node_id: 'w1', description_json: JSON.stringify(description('host-w1')), session_id: '' }, as('w1'));
+    const err = await collect(stream).done();
+    expect(err).toMatchObject({ code: grpc.status.UNAVAILABLE, details: 'node w1 exceeded rate limit count of registrations' });
+    clock.advance(8_001);
+    const again = await openSession('w1');
+    expect(again.sessionId).toMatch(/^[0-9a-z]{25}$/);
+  });
+
   it('Session for an unknown node fails with NOT_FOUND', async () => {
     const stream = client.Session({ node_id: 'nobody', description_json: JSON.stringify(description('x')), session_id: '' }, as('nobody'));
     const err = await collect(stream).done();
@@ -320,10 +335,8 @@ describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
     expect(a.unread()).toBe(0);
   });
 
-  // SKIPPED, REGRESSION: passed against the committed assignments.ts (`!mine` ⇒ REMOVE); the new
-  // dispatcher/router.ts routes a task change only to the node it now names, so the old node never
-  // hears of it. Unreachable today (nothing re-points a task's nodeId), hence skipped, not fixed here.
-  it.skip('a task moved to another node is REMOVEd from the old node', async () => {
+  // dispatcher/router.ts remembers where each task was routed, so the old node still hears of a move.
+  it('a task moved to another node is REMOVEd from the old node', async () => {
     await store.update((tx) => tx.create('tasks', makeTask({ id: 'a1', nodeId: 'w1', state: S.ASSIGNED })));
     const s = await openSession('w1');
     const a = openAssignments(s.sessionId);

@@ -51,6 +51,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? (() => {});
   const sessions = new Map<string, Session>();
+  /** SwarmKit's registration limit: more than 3 sessions within 8 s of each other is refused. */
+  const registrations = new Map<string, { count: number; last: number }>();
+  const registrationAllowed = (nodeId: string): boolean => {
+    const now = clock.now();
+    const r = registrations.get(nodeId) ?? { count: 0, last: now };
+    if (now - r.last > 8_000) r.count = 0;
+    r.count++;
+    r.last = now;
+    registrations.set(nodeId, r);
+    return r.count <= 3;
+  };
   const events = createNodeEvents(store);
   const batcher = createStatusBatcher({ store, clock, managerId: deps.managerId });
 
@@ -92,6 +103,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const who = deps.identify(call);
     if (!who.ok) return void call.emit('error', status(grpc.status.PERMISSION_DENIED, who.error));
     const nodeId = who.value;
+    if (!registrationAllowed(nodeId)) {
+      return void call.emit('error', status(grpc.status.UNAVAILABLE, `node ${nodeId} exceeded rate limit count of registrations`));
+    }
     let description;
     try {
       const parsed = NodeDescriptionSchema.safeParse(JSON.parse(call.request.description_json || '{}'));
@@ -113,6 +127,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const unsubscribe = events.onNode(nodeId, (node, deleted) => {
       if (!deleted) send(node);
     });
+    // One session per node: a new one replaces the old (an agent that reconnected).
+    for (const old of [...sessions.values()]) if (old.nodeId === nodeId) old.close();
     const streams = new Set<() => void>();
     const close = () => {
       if (!sessions.delete(id)) return;

@@ -40,7 +40,18 @@ export function createStatusBatcher(opts: { store: Store; clock: Clock; managerI
     if (queue.size === 0) return inFlight;
     const batch = queue;
     queue = new Map();
-    inFlight = inFlight.catch(() => {}).then(() => write(batch));
+    inFlight = inFlight
+      .catch(() => {})
+      .then(() => write(batch))
+      .catch((e) => {
+        // The agent was told OK; keep its reports and try again rather than lose them.
+        for (const [id, st] of batch) {
+          const newer = queue.get(id);
+          if (!newer || newer.state < st.state) queue.set(id, st);
+        }
+        timer ??= opts.clock.setTimeout(() => void flush().catch(() => {}), 250);
+        throw e;
+      });
     return inFlight;
   };
 

@@ -149,7 +149,8 @@ export function createStore(opts: StoreOptions = {}): Store {
       return () => listeners.delete(l);
     },
     eventsSince(v) {
-      if (v >= version) return [];
+      if (v > version) return null; // the client is ahead of us (another manager's history): start over
+      if (v === version) return [];
       const first = recent[0];
       if (!first || first.version > v + 1) return null;
       return recent.filter((e) => e.version > v);

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { Node } from '@swarm/shared';
+import { isLocalOnly, joinAddress, joinArgs, joinCommand } from './join';
+
+const node = (id: string, ms?: Partial<NonNullable<Node['managerStatus']>>): Node =>
+  ({ id, managerStatus: ms ? { raftId: id, addr: '', leader: false, reachability: 'REACHABLE', ...ms } : undefined }) as unknown as Node;
+
+describe('joinAddress', () => {
+  it("prefers the leader's remote API address", () => {
+    expect(joinAddress([node('w'), node('m1', { addr: '10.0.0.2:4242' }), node('m2', { addr: '10.0.0.1:4242', leader: true })])).toBe('10.0.0.1:4242');
+  });
+  it('falls back to any manager, or nothing', () => {
+    expect(joinAddress([node('m1', { addr: '10.0.0.2:4242' })])).toBe('10.0.0.2:4242');
+    expect(joinAddress([node('w')])).toBeUndefined();
+  });
+});
+
+describe('joinCommand', () => {
+  const token = 'SWMTKN-1-abc-def';
+  it("is SwarmKit's README form", () => {
+    expect(joinCommand({ addr: '127.0.0.1:4242', token, hostname: 'node-2', stateDir: '/tmp/node-2' })).toBe(
+      `swarmd -d /tmp/node-2 --hostname node-2 --join-addr 127.0.0.1:4242 --join-token ${token}`,
+    );
+  });
+  it('defaults the state dir, omits an empty hostname, quotes odd words', () => {
+    expect(joinArgs({ addr: 'a:1', token, hostname: '  ' })).toEqual(['-d', '/var/lib/swarmd', '--join-addr', 'a:1', '--join-token', token]);
+    expect(joinCommand({ addr: 'a:1', token, stateDir: "/tmp/my dir's" })).toContain(`-d '/tmp/my dir'\\''s'`);
+  });
+  it('flags addresses other machines cannot dial', () => {
+    expect(isLocalOnly('127.0.0.1:4242')).toBe(true);
+    expect(isLocalOnly('0.0.0.0:4242')).toBe(true);
+    expect(isLocalOnly('[::1]:4242')).toBe(true);
+    expect(isLocalOnly('10.1.2.3:4242')).toBe(false);
+  });
+});
