@@ -6,6 +6,7 @@
 export { Raft, notLeader } from './core/raft.js';
 export type { Result, ProposeError, Proposed, Status } from './core/raft.js';
 export type { Config as RaftConfig } from './core/state.js';
+export type { StepError } from './core/step.js';
 export { MemoryStorage, StorageError } from './core/storage.js';
 export type { Storage } from './core/storage.js';
 export { NONE, encodeConfChange, decodeConfChange } from './core/types.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { committedIndex, voteResult } from './quorum.js';
 import type { ConfChange } from './types.js';
-import { drain, elect, msg, newTestRaft } from '../testing/helpers.js';
+import { drain, elect, ent, msg, newTestRaft } from '../testing/helpers.js';
 import { SimCluster } from '../testing/sim.js';
 
 const P3 = ['1', '2', '3'];
@@ -187,6 +187,22 @@ describe('bad input', () => {
     expect(t.raft.step(msg('app', '4', '1', 2, { index: 0, logTerm: 0, entries: [], commit: 0 }))).toBeUndefined();
     expect(t.raft.leader()).toBe('4');
     expect(t.raft.step(msg('vote', '5', '1', 3, { index: 9, logTerm: 9 }))).toBe('unknown-member');
+  });
+
+  it('drops malformed appends (gaps, terms going backwards or from the future) without touching the log', () => {
+    const t = newTestRaft('1', P3);
+    const bad = [
+      [ent(1, 2)], // does not follow index 0
+      [ent(1, 1), ent(1, 3)], // gap
+      [ent(2, 1), ent(1, 2)], // term decreases
+      [ent(5, 1)], // term above the sender's
+    ];
+    for (const entries of bad) {
+      expect(t.raft.step(msg('app', '2', '1', 2, { index: 0, logTerm: 0, entries, commit: 2 }))).toBe('malformed');
+    }
+    expect(t.raft.step(msg('app', '2', '1', -1, { index: 0 }))).toBe('malformed');
+    expect(t.raft.r.log.lastIndex()).toBe(0);
+    expect(t.raft.dropped.malformed).toBe(5);
   });
 
   it('refuses an oversized entry with a clear error', () => {

@@ -64,7 +64,7 @@ export class Raft {
   private prevHard: HardState;
   private prevSoft: SoftState;
   /** Counters of dropped inbound messages, by reason. */
-  readonly dropped: Record<StepError, number> = { 'unknown-member': 0, 'stale-term': 0, ignored: 0 };
+  readonly dropped: Record<StepError, number> = { 'unknown-member': 0, 'stale-term': 0, ignored: 0, malformed: 0 };
 
   constructor(cfg: Config) {
     this.r = newState(cfg);

@@ -9,10 +9,11 @@ import { followerReadIndex, leaderReadIndex } from './readindex.js';
 import { becomeFollower, send, type RaftState } from './state.js';
 import { NONE, assertNever, type Message } from './types.js';
 
-export type StepError = 'unknown-member' | 'stale-term' | 'ignored';
+export type StepError = 'unknown-member' | 'stale-term' | 'ignored' | 'malformed';
 
 /** Returns undefined when the message was processed, or why it was dropped. */
 export function step(r: RaftState, m: Message): StepError | undefined {
+  if (!wellFormed(m)) return 'malformed';
   if (isFromStranger(r, m)) return 'unknown-member';
   if (m.term > r.term) {
     if (!onHigherTerm(r, m)) return 'ignored';
@@ -55,6 +56,25 @@ export function step(r: RaftState, m: Message): StepError | undefined {
     default:
       return assertNever(m.type);
   }
+}
+
+const nat = (x: number | undefined): boolean => x === undefined || (Number.isSafeInteger(x) && x >= 0);
+
+/** Shape checks a peer's message must pass before it may touch the log. */
+export function wellFormed(m: Message): boolean {
+  if (!nat(m.term) || !nat(m.index) || !nat(m.logTerm) || !nat(m.commit) || !nat(m.rejectHint) || m.from === '') return false;
+  if (m.entries) {
+    let expect = (m.index ?? 0) + 1;
+    let prevTerm = m.logTerm ?? 0;
+    for (const e of m.entries) {
+      // contiguous after `index`, terms never decreasing and never above the sender's term
+      if (e.index !== expect++ || !nat(e.term) || e.term < prevTerm || e.term > m.term) return false;
+      prevTerm = e.term;
+    }
+  }
+  const s = m.snapshot;
+  if (s && (!nat(s.meta.index) || !nat(s.meta.term) || s.meta.term > m.term || s.meta.index === 0)) return false;
+  return true;
 }
 
 /**

@@ -73,8 +73,17 @@ describe('RaftNode (driver) with gRPC transport and WAL', () => {
     const read = await follower.readIndex();
     expect(read.ok && read.value).toBeGreaterThanOrEqual(120);
 
+    const huge = await l1.propose(new Uint8Array(2 * 1024 * 1024));
+    expect(huge).toMatchObject({ ok: false, error: { kind: 'too-large' } });
+
+    // leadership transfer to a caught-up follower
+    expect(l1.transferLeadership(follower.id).ok).toBe(true);
+    await until(() => follower.status().role === 'leader', 'transfer');
+    const l1b = follower;
+    expect((await l1b.propose(enc.encode('after-transfer'))).ok).toBe(true);
+
     // restart the leader: a new one is elected, the old one catches up from its WAL + snapshot
-    const old = l1.id;
+    const old = l1b.id;
     await stop(old);
     const l2 = await until(() => leader(), 'a new leader');
     expect(l2.id).not.toBe(old);
