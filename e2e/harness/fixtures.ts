@@ -2,14 +2,24 @@
  * Playwright fixtures: one real swarm node per worker (`swarm`), `baseURL`
  * pointed at it, and a per-test guard that fails on browser console errors
  * and on any tRPC query over HTTP (the dashboard must not poll: its data
- * comes from the one WebSocket stream; HTTP is for mutations only).
+ * comes from the one WebSocket stream; HTTP is for mutations only). The one
+ * exception is a short list of one-shot facts the stream does not carry
+ * (who is signed in, the API token list), each allowed a few times per test:
+ * more than that would be polling.
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { startSwarmd, type SwarmNode } from './swarmd.js';
 
+/** Queries the dashboard may send over HTTP: facts not in the stream, fetched once (and after a change). */
+const ONE_SHOT = new Set(['auth.me', 'auth.listTokens']);
+const MAX_ONE_SHOT = 8;
+
 export interface PageGuard {
   consoleErrors: string[];
+  /** tRPC queries over HTTP other than the allowed one-shot ones. */
   httpQueries: string[];
+  /** How often each allowed one-shot query was sent. */
+  oneShot: Map<string, number>;
   sockets: string[];
   /** Tolerates console errors matching `re` (e.g. the socket failing while a test restarts the node). */
   allow(re: RegExp): void;
@@ -21,6 +31,7 @@ function guard(page: Page): PageGuard {
   const g: PageGuard = {
     consoleErrors: [],
     httpQueries: [],
+    oneShot: new Map(),
     sockets: [],
     allow: (re) => void allowed.push(re),
     unexpectedErrors: () => g.consoleErrors.filter((e) => !allowed.some((re) => re.test(e))),
@@ -31,7 +42,11 @@ function guard(page: Page): PageGuard {
   page.on('pageerror', (err) => g.consoleErrors.push(`pageerror: ${err.message}`));
   page.on('request', (req) => {
     const url = new URL(req.url());
-    if (url.pathname.startsWith('/trpc') && req.method() === 'GET') g.httpQueries.push(url.pathname + url.search);
+    if (!url.pathname.startsWith('/trpc') || req.method() !== 'GET') return;
+    // httpBatchLink joins procedures with commas: /trpc/a.b,c.d?batch=1&input=…
+    const procs = decodeURIComponent(url.pathname.slice('/trpc/'.length)).split(',');
+    if (procs.every((p) => ONE_SHOT.has(p))) for (const p of procs) g.oneShot.set(p, (g.oneShot.get(p) ?? 0) + 1);
+    else g.httpQueries.push(url.pathname + url.search);
   });
   page.on('websocket', (ws) => g.sockets.push(ws.url()));
   return g;
@@ -74,6 +89,7 @@ export const test = base.extend<{ pageGuard: PageGuard; swarmLog: void }, { swar
       await use(g);
       expect(g.unexpectedErrors(), 'browser console errors').toEqual([]);
       expect(g.httpQueries, 'tRPC queries over HTTP (polling)').toEqual([]);
+      for (const [proc, n] of g.oneShot) expect(n, `${proc} sent ${n} times (polling?)`).toBeLessThanOrEqual(MAX_ONE_SHOT);
     },
     { auto: true },
   ],

@@ -11,6 +11,8 @@ const NAV = [
   { href: '/', label: 'Services', match: (p: string) => p === '/' || p.startsWith('/services') },
   { href: '/nodes', label: 'Nodes', match: (p: string) => p.startsWith('/nodes') },
   { href: '/tasks', label: 'Tasks', match: (p: string) => p.startsWith('/tasks') },
+  { href: '/join', label: 'Join', match: (p: string) => p.startsWith('/join') },
+  { href: '/settings', label: 'Settings', match: (p: string) => p.startsWith('/settings') },
 ] as const;
 
 export function AppShell({ children }: { children: ReactNode }) {

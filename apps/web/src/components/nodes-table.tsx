@@ -1,9 +1,9 @@
 'use client';
+import Link from 'next/link';
 import type { Node } from '@swarm/shared';
 import { nodeName } from '../live/selectors';
 import { AvailabilitySelect } from './availability-select';
-
-const STATUS_TONE: Record<Node['status']['state'], string> = { READY: 'ok', DOWN: 'error', DISCONNECTED: 'warn', UNKNOWN: 'muted' };
+import { NodeStatusBadge, nodeHref } from './node-badges';
 
 export function NodesTable({ nodes, running }: { nodes: Node[]; running: ReadonlyMap<string, number> }) {
   return (
@@ -26,13 +26,15 @@ export function NodesTable({ nodes, running }: { nodes: Node[]; running: Readonl
           {nodes.map((n) => {
             const host = nodeName(n);
             return (
-              <tr key={n.id} data-testid={`node-row-${host}`} data-node-id={n.id} data-status={n.status.state}>
+              <tr key={n.id} data-testid={`node-row-${host}`} data-node-id={n.id} data-status={n.status.state} data-availability={n.spec.availability}>
                 <th scope="row">
-                  <span className="link-strong">{host}</span>
+                  <Link href={nodeHref(n.id)} className="link-strong">
+                    {host}
+                  </Link>
                   <div className="sub mono">{n.id.slice(0, 12)}</div>
                 </th>
                 <td>
-                  <span className={`badge badge--${STATUS_TONE[n.status.state]}`}>{n.status.state.toLowerCase()}</span>
+                  <NodeStatusBadge node={n} />
                   {n.status.message && <div className="sub">{n.status.message}</div>}
                 </td>
                 <td>

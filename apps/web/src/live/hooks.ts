@@ -32,3 +32,9 @@ export function useReplicaCounts(): Map<string, ReplicaCounts> {
   const tasks = useTasks();
   return useMemo(() => replicaCounts(services, tasks), [services, tasks]);
 }
+
+/** The cluster object (one per swarm), as the stream carries it: no CA key, no credentials. */
+export function useCluster(): Cluster | undefined {
+  const clusters = useClusters();
+  return useMemo(() => [...clusters.values()][0], [clusters]);
+}

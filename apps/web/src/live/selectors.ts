@@ -118,3 +118,16 @@ export function findService(services: ReadonlyMap<string, Service>, ref: string)
   for (const s of services.values()) if (s.spec.annotations.name === ref) return s;
   return undefined;
 }
+
+export function findNode(nodes: ReadonlyMap<string, Node>, ref: string): Node | undefined {
+  const direct = nodes.get(ref);
+  if (direct) return direct;
+  for (const n of nodes.values()) if (nodeName(n) === ref) return n;
+  return undefined;
+}
+
+export function tasksOfNode(tasks: ReadonlyMap<string, Task>, nodeId: string): Task[] {
+  const out: Task[] = [];
+  for (const t of tasks.values()) if (t.nodeId === nodeId) out.push(t);
+  return sortTasks(out);
+}

@@ -1,0 +1,239 @@
+'use client';
+import { useMutation } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Node } from '@swarm/shared';
+import { useCluster, useNodes, useSynced } from '../live/hooks';
+import { nodeName, sortedNodes } from '../live/selectors';
+import { certFingerprint } from '../lib/cert';
+import { age } from '../lib/format';
+import { DEFAULT_STATE_DIR, isLocalOnly, joinAddress, joinCommand } from '../lib/join';
+import { useNow } from '../lib/use-now';
+import { errorMessage } from '../trpc/errors';
+import { useTRPC } from '../trpc/react';
+import { ConfirmDialog } from './confirm-dialog';
+import { CopyButton, CopyField } from './copy-button';
+import { EmptyState, Loading } from './empty-state';
+import { AvailabilityBadge, NodeStatusBadge, nodeHref } from './node-badges';
+import { PageHeader } from './page-header';
+
+type Role = 'worker' | 'manager';
+
+/** The CA fingerprint, hashed in the browser from the CA certificate the stream carries. */
+function useFingerprint(caCert: string | undefined): string | undefined {
+  const [fp, setFp] = useState<{ cert: string; value: string }>();
+  useEffect(() => {
+    if (!caCert) return;
+    let cancelled = false;
+    certFingerprint(caCert)
+      .then((value) => !cancelled && setFp({ cert: caCert, value }))
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [caCert]);
+  return fp?.cert === caCert ? fp?.value : undefined;
+}
+
+/** Rotates one join token behind a confirmation dialog. */
+function RotateButton({ role, onRotated }: { role: Role; onRotated(role: Role): void }) {
+  const trpc = useTRPC();
+  const [open, setOpen] = useState(false);
+  const rotate = useMutation(
+    trpc.cluster.update.mutationOptions({
+      onSuccess: () => {
+        setOpen(false);
+        onRotated(role);
+      },
+    }),
+  );
+  const label = `Rotate ${role} token`;
+  return (
+    <>
+      <button
+        type="button"
+        className="btn btn--small btn--danger-outline"
+        data-testid={`rotate-${role}`}
+        onClick={() => {
+          rotate.reset();
+          setOpen(true);
+        }}
+      >
+        {label}
+      </button>
+      <ConfirmDialog
+        open={open}
+        title={`Rotate the ${role} join token?`}
+        confirmLabel={label}
+        busyLabel="Rotating…"
+        busy={rotate.isPending}
+        error={rotate.isError ? errorMessage(rotate.error) : undefined}
+        onConfirm={() => rotate.mutate({ rotateJoinToken: role })}
+        onClose={() => setOpen(false)}
+        testId={`rotate-${role}-dialog`}
+      >
+        <p>
+          A new {role} token replaces the current one at once. <strong>The old token stops working for new joins</strong>: any{' '}
+          {role === 'worker' ? 'join command' : 'token'} you have handed out or scripted must be replaced with the new one.
+        </p>
+        <p>Nodes that already joined are not affected and keep working.</p>
+      </ConfirmDialog>
+    </>
+  );
+}
+
+/** Nodes as they join: rows that arrived while this page was open are highlighted. */
+function JoinedNodes({ nodes, fresh }: { nodes: Node[]; fresh: ReadonlySet<string> }) {
+  const now = useNow();
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="join-nodes">
+        <caption className="sr-only">Nodes in the cluster</caption>
+        <thead>
+          <tr>
+            <th scope="col">Hostname</th>
+            <th scope="col">Role</th>
+            <th scope="col">Status</th>
+            <th scope="col">Availability</th>
+            <th scope="col">Address</th>
+            <th scope="col">Joined</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((n) => {
+            const host = nodeName(n);
+            const isNew = fresh.has(n.id);
+            return (
+              <tr key={n.id} className={isNew ? 'row--new' : undefined} data-testid={`join-node-${host}`} data-node-id={n.id} data-new={isNew || undefined}>
+                <th scope="row">
+                  <Link href={nodeHref(n.id)} className="link-strong">
+                    {host}
+                  </Link>
+                  {isNew && <span className="pill pill--accent pill--inline">new</span>}
+                </th>
+                <td>{n.role.toLowerCase()}</td>
+                <td>
+                  <NodeStatusBadge node={n} />
+                </td>
+                <td>
+                  <AvailabilityBadge node={n} />
+                </td>
+                <td className="mono">{n.status.addr || '—'}</td>
+                <td className="muted nowrap">{age(n.meta.createdAt, now)} ago</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function JoinScreen() {
+  const synced = useSynced();
+  const cluster = useCluster();
+  const nodes = useNodes();
+  const list = useMemo(() => sortedNodes(nodes), [nodes]);
+  const addr = useMemo(() => joinAddress(nodes.values()), [nodes]);
+  const fingerprint = useFingerprint(cluster?.rootCa?.caCert);
+  const [hostname, setHostname] = useState('');
+  const [stateDir, setStateDir] = useState(DEFAULT_STATE_DIR);
+  const [rotated, setRotated] = useState<Role | null>(null);
+
+  // Nodes present at the first snapshot are the baseline; anything after is "new".
+  const baseline = useRef<Set<string> | null>(null);
+  if (synced && baseline.current === null) baseline.current = new Set(nodes.keys());
+  const fresh = useMemo(() => new Set([...nodes.keys()].filter((id) => baseline.current && !baseline.current.has(id))), [nodes]);
+
+  if (!synced) return <Loading what="join tokens" />;
+  const tokens = cluster?.rootCa?.joinTokens;
+  if (!tokens) return <EmptyState title="This cluster has no CA yet">Nodes cannot join until the manager has set up the cluster CA.</EmptyState>;
+
+  const command = addr ? joinCommand({ addr, token: tokens.worker, hostname, stateDir }) : undefined;
+  return (
+    <>
+      <PageHeader title="Join a node" meta="Add a worker to this cluster: run the command on the new machine." />
+      {rotated && (
+        <div className="notice" role="status" data-testid="rotate-notice">
+          <span>
+            The {rotated} token was rotated. The old one no longer admits new nodes{rotated === 'worker' ? '; the command below is the new one' : ''}.
+          </span>
+          <button type="button" className="notice__close" aria-label="Dismiss" onClick={() => setRotated(null)}>
+            ×
+          </button>
+        </div>
+      )}
+
+      <section className="card" aria-labelledby="join-worker">
+        <div className="card__head">
+          <h2 id="join-worker" className="card__title">
+            Worker join command
+          </h2>
+          <RotateButton role="worker" onRotated={setRotated} />
+        </div>
+        <div className="form__row">
+          <label className="field">
+            <span className="field__label">Hostname of the new node</span>
+            <input className="input input--mono" value={hostname} onChange={(e) => setHostname(e.target.value)} placeholder="its own hostname" spellCheck={false} autoComplete="off" />
+          </label>
+          <label className="field">
+            <span className="field__label">State directory</span>
+            <input className="input input--mono" value={stateDir} onChange={(e) => setStateDir(e.target.value)} spellCheck={false} autoComplete="off" />
+          </label>
+        </div>
+        {command ? (
+          <CopyField value={command} label="worker join command" testId="join-command-worker" multiline />
+        ) : (
+          <p className="muted">Waiting for the manager to report its remote API address…</p>
+        )}
+        {addr && isLocalOnly(addr) && (
+          <p className="field__hint" data-testid="join-addr-local">
+            The manager listens on <span className="mono">{addr}</span>, which only this machine can reach. Start swarmd with{' '}
+            <span className="mono">--listen-remote-api &lt;reachable address&gt;:4242</span> to join nodes from other machines.
+          </p>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="join-manager">
+        <div className="card__head">
+          <h2 id="join-manager" className="card__title">
+            Manager join token <span className="pill pill--warn pill--inline" data-testid="manager-join-unavailable">managers can&apos;t join yet</span>
+          </h2>
+          <RotateButton role="manager" onRotated={setRotated} />
+        </div>
+        <p className="field__hint">
+          Joining as a manager needs replicated managers, which this version does not have: a join with this token is refused. Keep it secret all the same.
+        </p>
+        <CopyField value={tokens.manager} label="manager join token" testId="join-token-manager" multiline />
+      </section>
+
+      <section className="card" aria-labelledby="join-ca">
+        <h2 id="join-ca" className="card__title">
+          Cluster CA
+        </h2>
+        <p className="field__hint">
+          Join tokens carry a digest of this CA, so a new node refuses a manager that presents another one. Compare the fingerprint with{' '}
+          <span className="mono">swarmctl cluster inspect</span> when in doubt.
+        </p>
+        <div className="copy-field">
+          <code className="copy-field__value copy-field__value--wrap" data-testid="ca-fingerprint">
+            {fingerprint ?? '…'}
+          </code>
+          <CopyButton text={fingerprint ?? ''} label="CA fingerprint" testId="copy-ca-fingerprint" disabled={!fingerprint} />
+        </div>
+      </section>
+
+      <section aria-labelledby="join-nodes-title">
+        <div className="section-header">
+          <h2 id="join-nodes-title" className="section-header__title">
+            Nodes <span className="muted" data-testid="join-node-count">({list.length})</span>
+          </h2>
+          <span className="sub" role="status" aria-live="polite">
+            {fresh.size > 0 ? `${fresh.size} joined while this page was open` : 'New nodes appear here as they join.'}
+          </span>
+        </div>
+        <JoinedNodes nodes={list} fresh={fresh} />
+      </section>
+    </>
+  );
+}
