@@ -5,7 +5,7 @@ export { createDockerExecutor, type DockerExecutorOptions } from './exec/docker/
 export { createProcessExecutor, type ProcessExecutorOptions } from './exec/process/executor.js';
 export { createSimExecutor, type SimExecutorOptions } from './exec/sim/executor.js';
 export { createFakeExecutor, type FakeExecutor } from './exec/fake/executor.js';
-export { describeNode, detectExecutor } from './exec/describe.js';
+export { describeNode, detectExecutor, withDeclaredResources } from './exec/describe.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker/worker.js';
 export { createReporter, type Reporter, type ReporterOptions, type StatusUpdate, type SendStatuses } from './worker/reporter.js';
 export { startSession, type SessionClient, type SessionHandlers, type SessionOptions, type SessionStatus } from './session/session.js';

@@ -38,6 +38,8 @@ export interface Node {
   socket: string;
   /** host:port of the gRPC remote API. */
   remoteApi: string;
+  /** http://127.0.0.1:<port> when started with `http: true`. */
+  httpUrl?: string | undefined;
   /** Node ID, from the startup line. */
   id(): string;
   runLabel: string;
@@ -59,6 +61,8 @@ export interface StartOptions {
   hostname?: string;
   /** Join an existing cluster as a worker (no control socket). */
   join?: { addr: string; token: string };
+  /** Serve HTTP (dashboard, tRPC, installer) on a free loopback port instead of --no-listen-http. */
+  http?: boolean;
   /** Wait for this line instead of the startup banner (e.g. a failing join). */
   expectExit?: boolean;
 }
@@ -68,9 +72,10 @@ export async function startNode(opts: StartOptions = {}): Promise<Node> {
   const socket = path.join(dir, 'swarm.sock');
   const runLabel = opts.runLabel ?? `t${process.pid}-${Date.now().toString(36)}`;
   const grpcPort = await freePort();
+  const httpPort = opts.http ? await freePort() : undefined;
   const args = [
     SWARMD, '-d', dir, '--hostname', opts.hostname ?? 'test-node', '--listen-control-api', socket,
-    '--listen-remote-api', `127.0.0.1:${grpcPort}`, '--no-listen-http', '--executor', opts.executor ?? 'docker',
+    '--listen-remote-api', `127.0.0.1:${grpcPort}`, ...(httpPort ? ['--listen-http', `127.0.0.1:${httpPort}`] : ['--no-listen-http']), '--executor', opts.executor ?? 'docker',
     ...(opts.engineAddr ? ['--engine-addr', opts.engineAddr] : []),
     ...(opts.join ? ['--join-addr', opts.join.addr, '--join-token', opts.join.token] : []),
     ...(opts.extraArgs ?? []),
@@ -92,6 +97,7 @@ export async function startNode(opts: StartOptions = {}): Promise<Node> {
     dir,
     socket,
     remoteApi: `127.0.0.1:${grpcPort}`,
+    httpUrl: httpPort ? `http://127.0.0.1:${httpPort}` : undefined,
     id: () => /swarmd (\w+) \(/.exec(out)?.[1] ?? '',
     runLabel,
     client: apiClient(socket),

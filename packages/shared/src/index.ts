@@ -8,3 +8,5 @@ export * from './schemas.js';
 export * from './duration.js';
 export * from './naming.js';
 export * from './watch.js';
+export * from './constraint.js';
+export * from './placement.js';

@@ -97,9 +97,9 @@ export type Node = z.infer<typeof NodeSchema>;
 // ---------------------------------------------------------------- tasks & services
 export const RestartPolicySchema = z.object({
   condition: z.enum(['none', 'on-failure', 'any']).default('any'),
-  delayMs: z.number().int().nonnegative().default(5000),
-  maxAttempts: z.number().int().nonnegative().default(0),
-  windowMs: z.number().int().nonnegative().default(0),
+  delayMs: z.number().int().nonnegative('restart delay must be 0 or more').default(5000),
+  maxAttempts: z.number().int().nonnegative('restart max attempts must be 0 or more').default(0),
+  windowMs: z.number().int().nonnegative('restart window must be 0 or more').default(0),
 });
 export type RestartPolicy = z.infer<typeof RestartPolicySchema>;
 
@@ -158,18 +158,23 @@ export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
 export const ServiceModeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('replicated'), replicas: z.number().int().nonnegative('replicas must be 0 or more') }),
-  z.object({ kind: z.literal('global') }),
-  z.object({ kind: z.literal('replicated-job'), maxConcurrent: z.number().int().nonnegative(), totalCompletions: z.number().int().nonnegative() }),
-  z.object({ kind: z.literal('global-job') }),
+  // Strict: `replicas` (or job counts) with a global mode is an error, not silently dropped.
+  z.strictObject({ kind: z.literal('global') }, { error: (i) => (i.code === 'unrecognized_keys' ? `${i.keys.join(', ')} cannot be used with global mode` : undefined) }),
+  z.object({
+    kind: z.literal('replicated-job'),
+    maxConcurrent: z.number().int().nonnegative('max-concurrent must be 0 or more'),
+    totalCompletions: z.number().int().nonnegative('total-completions must be 0 or more'),
+  }),
+  z.strictObject({ kind: z.literal('global-job') }, { error: (i) => (i.code === 'unrecognized_keys' ? `${i.keys.join(', ')} cannot be used with global-job mode` : undefined) }),
 ]);
 export type ServiceMode = z.infer<typeof ServiceModeSchema>;
 
 export const UpdateConfigSchema = z.object({
-  parallelism: z.number().int().nonnegative().default(1),
-  delayMs: z.number().int().nonnegative().default(0),
+  parallelism: z.number().int('parallelism must be an integer').nonnegative('parallelism must be 0 or more').default(1),
+  delayMs: z.number().int().nonnegative('delay must be 0 or more').default(0),
   failureAction: z.enum(['pause', 'continue', 'rollback']).default('pause'),
-  monitorMs: z.number().int().nonnegative().default(5000),
-  maxFailureRatio: z.number().min(0).max(1).default(0),
+  monitorMs: z.number().int().nonnegative('monitor must be 0 or more').default(5000),
+  maxFailureRatio: z.number().min(0, 'max failure ratio must be between 0 and 1').max(1, 'max failure ratio must be between 0 and 1').default(0),
   order: z.enum(['stop-first', 'start-first']).default('stop-first'),
 });
 export type UpdateConfig = z.infer<typeof UpdateConfigSchema>;
@@ -239,6 +244,8 @@ export const TaskSchema = z.object({
   jobIteration: z.number().int().nonnegative().optional(),
   /** A replacement held at desired READY is started (desired RUNNING) no earlier than this (restart delay). */
   startAfter: z.number().optional(),
+  /** Manager time at which the task was first reported RUNNING (update monitor window). */
+  runningAt: z.number().optional(),
   endpoint: z.object({ ports: z.array(PortConfigSchema).default([]) }).optional(),
 });
 export type Task = z.infer<typeof TaskSchema>;
@@ -247,7 +254,8 @@ export type Task = z.infer<typeof TaskSchema>;
 export const ClusterSpecSchema = z.object({
   annotations: AnnotationsSchema,
   orchestration: z.object({ taskHistoryRetentionLimit: z.number().int().default(5) }),
-  dispatcher: z.object({ heartbeatPeriodMs: z.number().int().positive().default(5000) }),
+  /** Our default is 1 s (SwarmKit: 5 s), grace ×5; a killed node is DOWN within ~1.5 s; see apps/manager/src/orchestrator/README.md. */
+  dispatcher: z.object({ heartbeatPeriodMs: z.number().int().positive().default(1000) }),
   caConfig: z.object({ nodeCertExpiryMs: z.number().int().positive().default(2160 * 3600_000) }),
   raft: z.object({
     snapshotInterval: z.number().int().positive().default(10000),

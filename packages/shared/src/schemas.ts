@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { NodeAvailability, NodeRole, ServiceSpecSchema } from './objects.js';
+import { validateTaskPlacement } from './placement.js';
 
 export const SERVICE_NAME_RE = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 
@@ -29,6 +30,7 @@ export const ServiceSpecInput = ServiceSpecSchema.superRefine((spec, ctx) => {
   const r = spec.task.resources.reservations;
   if (r.nanoCpus !== 0 && r.nanoCpus < 1e6) ctx.addIssue({ code: 'custom', path: ['task', 'resources', 'reservations', 'nanoCpus'], message: 'invalid cpu value: must be at least 0.001' });
   if (r.memoryBytes !== 0 && r.memoryBytes < 4 * 1024 * 1024) ctx.addIssue({ code: 'custom', path: ['task', 'resources', 'reservations', 'memoryBytes'], message: 'invalid memory value: must be at least 4MiB' });
+  for (const issue of validateTaskPlacement(spec.task)) ctx.addIssue({ code: 'custom', ...issue });
 });
 export type ServiceSpecInput = z.input<typeof ServiceSpecInput>;
 
@@ -74,7 +76,7 @@ export const WatchInput = z
 export function formatZodError(error: z.ZodError, prefix = ''): string {
   return error.issues
     .map((i) => {
-      const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+      const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
       return path ? `${path}: ${i.message}` : i.message;
     })
     .join('; ');

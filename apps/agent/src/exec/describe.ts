@@ -10,6 +10,28 @@ export async function describeNode(executor: Executor, hostname?: string): Promi
   return { ...d, hostname: hostname ?? d.hostname, executor: executor.name };
 }
 
+/**
+ * Adds what the node's operator declares to what the executor reports:
+ * `--generic-node-resources gpu=2,fpga=1` (SwarmKit's flag) and, for executors
+ * without an engine (sim, process), engine labels; Docker reports its daemon's own.
+ */
+export function withDeclaredResources(executor: Executor, extra: { generic?: Record<string, number>; engineLabels?: Record<string, string> }): Executor {
+  const generic = extra.generic ?? {};
+  const labels = extra.engineLabels ?? {};
+  if (Object.keys(generic).length === 0 && Object.keys(labels).length === 0) return executor;
+  return {
+    ...executor,
+    async describe() {
+      const d = await executor.describe();
+      return {
+        ...d,
+        resources: { ...d.resources, generic: { ...d.resources.generic, ...generic } },
+        engine: { ...d.engine, labels: { ...d.engine.labels, ...labels } },
+      };
+    },
+  };
+}
+
 /** 'docker' if the engine answers a ping within `timeoutMs`, else 'process' (with a warning). */
 export async function detectExecutor(
   engineAddr: string = DEFAULT_ENGINE_ADDR,

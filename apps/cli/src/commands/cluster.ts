@@ -60,6 +60,34 @@ export function registerCluster(program: Command): void {
     }),
   );
 
+  withFormat(
+    cluster
+      .command('join-command')
+      .description('Print the lines that add a node: the installer one-liner and the swarmd command')
+      .argument('<role>', 'worker or manager')
+      .option('--url <url>', 'manager URL to put in the installer line (default: its HTTP listener)'),
+  ).action(
+    action(async (ctx, role: string) => {
+      const r = role.trim().toLowerCase();
+      if (r !== 'worker' && r !== 'manager') throw new UsageError(`invalid role "${role}": expected worker or manager`);
+      const url = (ctx.opts as Record<string, string | undefined>)['url'];
+      const j = await ctx.api.cluster.joinCommands.query(url ? { url } : {});
+      if (ctx.json) return ctx.printJson(j);
+      const line = j[r];
+      ctx.out(
+        [
+          `To add a ${r} to this swarm, run on the new machine:`,
+          '',
+          ...(line.install ? [`  ${line.install}`, '', 'or, with swarmd already installed:', ''] : []),
+          `  ${line.swarmd}`,
+          '',
+          `CA fingerprint: ${j.caFingerprint}`,
+          '',
+        ].join('\n'),
+      );
+    }),
+  );
+
   withFormat(cluster.command('ls').alias('list').description('List clusters').option('-q, --quiet', 'Only display IDs')).action(
     action(async (ctx) => {
       const c = await ctx.api.cluster.inspect.query();

@@ -4,7 +4,7 @@ import type { Node, NodeAvailability } from '@swarm/shared';
 import { UsageError } from '../client.js';
 import { parseKeyValues } from '../flags/parse.js';
 import { sameSpec } from '../flags/service-flags.js';
-import { nodeSummary, nodesTable, taskPrint } from '../format/print.js';
+import { nodeSummary, reservedBy, nodesTable, taskPrint } from '../format/print.js';
 import { type Ctx, CliError, Resolver, action, withFormat } from './common.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -42,7 +42,7 @@ export function registerNode(program: Command): void {
       const n: Node = await ctx.api.node.get.query({ ref });
       if (ctx.json) return ctx.printJson(n);
       const [tasks, self, res] = await Promise.all([ctx.api.task.list.query({ node: n.id, all: true }), selfId(ctx), Resolver.load(ctx, { nodes: true })]);
-      let s = nodeSummary(n, self);
+      let s = nodeSummary(n, self, reservedBy(tasks));
       if (tasks.length > 0) s += `\n${taskPrint(tasks, Boolean(ctx.opts.all), res)}`;
       ctx.out(s);
     }),

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { TaskState } from '@swarm/shared';
 import { UsageError } from '../client.js';
 import { type ServiceFlags, applyServiceFlags, newServiceSpec, sameSpec } from '../flags/service-flags.js';
-import { serviceSummary, servicesTable, taskPrint } from '../format/print.js';
+import { pendingReasons, serviceSummary, servicesTable, taskPrint } from '../format/print.js';
 import { CliError, Resolver, action, withFormat } from './common.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -21,6 +21,8 @@ function addServiceFlags(cmd: Command): Command {
     .option('--args <words>', 'container args; split into words like a shell (repeatable: appends)', collect)
     .option('--env <NAME=VALUE>', 'container env (repeatable; each value is taken whole)', collect)
     .option('--constraint <expr>', 'placement constraint, e.g. node.labels.key==value (repeatable or comma-separated)', collect)
+    .option('--placement-pref <pref>', 'placement preference, e.g. spread=node.labels.zone (repeatable; nested in order; replaces all)', collect)
+    .option('--generic-resources <list>', 'generic resources each task reserves, e.g. gpu=2,fpga=1 (repeatable; replaces all)', collect)
     .option('--cpu-reservation <cpus>', 'CPU cores reserved (e.g. 0.5)')
     .addOption(new Option('--reserve-cpu <cpus>', 'alias of --cpu-reservation').hideHelp())
     .option('--memory-reservation <size>', 'memory reserved (e.g. 512m)')
@@ -42,7 +44,15 @@ function addServiceFlags(cmd: Command): Command {
     .option('--rollback-on-failure <action>', 'on rollback failure: pause or continue')
     .option('--rollback-order <order>', 'stop-first or start-first')
     .option('--rollback-monitor <duration>', 'how long to watch each rolled-back task')
-    .option('--rollback-max-failure-ratio <ratio>', 'failure ratio tolerated during a rollback (0..1)');
+    .option('--rollback-max-failure-ratio <ratio>', 'failure ratio tolerated during a rollback (0..1)')
+    .option('--max-concurrent <n>', 'replicated-job: tasks run at once')
+    .option('--total-completions <n>', 'replicated-job: completions wanted (default: --max-concurrent)')
+    .option('--health-cmd <cmd>', 'health check command, run by the shell in the container')
+    .option('--health-interval <duration>', 'time between health checks')
+    .option('--health-timeout <duration>', 'maximum time a check may run')
+    .option('--health-retries <n>', 'consecutive failures before unhealthy')
+    .option('--health-start-period <duration>', 'grace period before failures count')
+    .option('--no-healthcheck', "disable the image's health check");
 }
 
 /** Commander's option values → the pure flag record. */
@@ -54,6 +64,7 @@ export function serviceFlagsFrom(o: Record<string, unknown>): ServiceFlags {
   return {
     name: s('name'), image: s('image'), hostname: s('hostname'),
     command: a('command'), args: a('args'), env: a('env'), label: a('label'), constraint: a('constraint'),
+    placementPref: a('placementPref'), genericResources: a('genericResources'),
     mode: s('mode'), replicas: s('replicas'), replicasMaxPerNode: s('replicasMaxPerNode'),
     cpuReservation: s('cpuReservation') ?? s('reserveCpu'), memoryReservation: s('memoryReservation') ?? s('reserveMemory'),
     cpuLimit: s('cpuLimit'), memoryLimit: s('memoryLimit'),
@@ -62,6 +73,9 @@ export function serviceFlagsFrom(o: Record<string, unknown>): ServiceFlags {
     updateMonitor: s('updateMonitor'), updateMaxFailureRatio: s('updateMaxFailureRatio'),
     rollbackParallelism: s('rollbackParallelism'), rollbackDelay: s('rollbackDelay'), rollbackOnFailure: s('rollbackOnFailure'), rollbackOrder: s('rollbackOrder'),
     rollbackMonitor: s('rollbackMonitor'), rollbackMaxFailureRatio: s('rollbackMaxFailureRatio'),
+    maxConcurrent: s('maxConcurrent'), totalCompletions: s('totalCompletions'),
+    healthCmd: s('healthCmd'), healthInterval: s('healthInterval'), healthTimeout: s('healthTimeout'), healthRetries: s('healthRetries'),
+    healthStartPeriod: s('healthStartPeriod'), noHealthcheck: o.healthcheck === false ? true : undefined,
   };
 }
 
@@ -69,7 +83,7 @@ export function registerService(program: Command): void {
   const service = program.command('service').alias('svc').description('Service management');
 
   withFormat(
-    addServiceFlags(service.command('create').description('Create a service')).option('--mode <mode>', 'replicated or global (default replicated)'),
+    addServiceFlags(service.command('create').description('Create a service')).option('--mode <mode>', 'replicated, global, replicated-job or global-job (default replicated)'),
   ).action(
     action(async (ctx) => {
       const flags = serviceFlagsFrom(ctx.opts);
@@ -99,7 +113,7 @@ export function registerService(program: Command): void {
       if (ctx.json) return ctx.printJson(svc);
       const [tasks, res] = await Promise.all([ctx.api.task.list.query({ service: svc.id, all: true }), Resolver.load(ctx, { nodes: true })]);
       const running = tasks.filter((t) => t.status.state === TaskState.RUNNING).length;
-      let s = serviceSummary(svc, running);
+      let s = serviceSummary(svc, running) + pendingReasons(tasks);
       if (tasks.length > 0) s += `\n${taskPrint(tasks, Boolean(ctx.opts.all), res)}`;
       ctx.out(s);
     }),
@@ -121,6 +135,14 @@ export function registerService(program: Command): void {
       const updated = await ctx.api.service.update.mutate({ ref: svc.id, version: svc.meta.version, spec: spec.value, ...(force ? { force: true } : {}) });
       if (ctx.json) return ctx.printJson(updated);
       ctx.out(`${updated.id}\n`);
+    }),
+  );
+
+  withFormat(service.command('rollback').description('Roll a service back to its previous spec').argument('<service>', 'service ID, ID prefix or name')).action(
+    action(async (ctx, ref: string) => {
+      const svc = await ctx.api.service.rollback.mutate({ ref });
+      if (ctx.json) return ctx.printJson(svc);
+      ctx.out(`${svc.id}\n`);
     }),
   );
 

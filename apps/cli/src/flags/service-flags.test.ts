@@ -80,7 +80,7 @@ describe('applyServiceFlags: errors name the flag', () => {
     { name: 'word replicas', flags: { replicas: 'three' }, error: /--replicas/ },
     { name: 'replicas on global', flags: { replicas: '2' }, from: base({ mode: 'global' }), error: /--replicas can only be specified in --mode replicated/ },
     { name: 'global --replicas at create', flags: { mode: 'global', replicas: '2' }, create: true, error: /--replicas can only be specified in --mode replicated/ },
-    { name: 'unknown mode', flags: { mode: 'daemon' }, create: true, error: /--mode: use replicated or global/ },
+    { name: 'unknown mode', flags: { mode: 'daemon' }, create: true, error: /--mode: use replicated, global, replicated-job or global-job/ },
     { name: 'mode on update', flags: { mode: 'global' }, error: /--mode can only be set when the service is created/ },
     { name: 'malformed label', flags: { label: ['novalue'] }, error: /malformed --label "novalue"/ },
     { name: 'malformed env', flags: { env: ['NOVALUE'] }, error: /malformed --env "NOVALUE"/ },
@@ -172,5 +172,45 @@ describe('sameSpec', () => {
     [{ a: { b: 1 } }, { a: { b: 2 } }, false],
   ])('%j vs %j → %s', (a, b, want) => {
     expect(sameSpec(a, b)).toBe(want);
+  });
+});
+
+describe('applyServiceFlags: job modes, health checks (issue 6)', () => {
+  it('--mode replicated-job with --max-concurrent / --total-completions (total defaults to max-concurrent)', () => {
+    expect(value({ mode: 'replicated-job', maxConcurrent: '3' }, newServiceSpec(), true).mode).toEqual({ kind: 'replicated-job', maxConcurrent: 3, totalCompletions: 3 });
+    expect(value({ mode: 'replicated-job', maxConcurrent: '2', totalCompletions: '10' }, newServiceSpec(), true).mode).toEqual({ kind: 'replicated-job', maxConcurrent: 2, totalCompletions: 10 });
+    expect(value({ mode: 'global-job' }, newServiceSpec(), true).mode).toEqual({ kind: 'global-job' });
+  });
+
+  it('refuses job flags outside replicated-job, update flags on jobs, replicas with global', () => {
+    expect(apply({ maxConcurrent: '2' })).toEqual({ ok: false, error: '--max-concurrent and --total-completions can only be specified in --mode replicated-job' });
+    expect(apply({ mode: 'global-job', updateParallelism: '2' }, newServiceSpec(), true)).toMatchObject({ ok: false, error: expect.stringMatching(/jobs may not have an update config/) });
+    expect(apply({ mode: 'global', replicas: '3' }, newServiceSpec(), true)).toMatchObject({ ok: false, error: '--replicas can only be specified in --mode replicated' });
+    expect(apply({ mode: 'bogus' }, newServiceSpec(), true)).toMatchObject({ ok: false });
+  });
+
+  it('--health-* flags build a CMD-SHELL health check; --no-healthcheck disables the image one', () => {
+    const s = value({ healthCmd: 'test -f /ok', healthInterval: '2s', healthTimeout: '1s', healthRetries: '3', healthStartPeriod: '5s' });
+    expect(s.task.container.healthcheck).toEqual({ test: ['CMD-SHELL', 'test -f /ok'], intervalMs: 2000, timeoutMs: 1000, retries: 3, startPeriodMs: 5000 });
+    expect(value({ noHealthcheck: true }).task.container.healthcheck?.test).toEqual(['NONE']);
+    expect(apply({ healthInterval: '2s' })).toMatchObject({ ok: false, error: '--health-cmd is required with --health-* options' });
+    expect(apply({ healthCmd: 'x', healthInterval: 'soon' })).toMatchObject({ ok: false });
+    expect(apply({ noHealthcheck: true, healthCmd: 'x' })).toMatchObject({ ok: false });
+  });
+
+  it('update/rollback flags: bad durations and ratios are refused with the flag name', () => {
+    expect(apply({ updateDelay: '5 parsecs' })).toMatchObject({ ok: false, error: expect.stringContaining('update-delay') });
+    expect(apply({ updateMaxFailureRatio: '1.5' })).toMatchObject({ ok: false, error: expect.stringContaining('update-max-failure-ratio') });
+    expect(apply({ rollbackParallelism: '-1' })).toMatchObject({ ok: false, error: expect.stringContaining('rollback-parallelism') });
+    expect(value({ updateMonitor: '2s', updateOrder: 'start-first', updateOnFailure: 'rollback' }).update).toMatchObject({ monitorMs: 2000, order: 'start-first', failureAction: 'rollback' });
+  });
+
+  it('the API schema refuses global mode with replicas, ratios outside 0–1 and negative parallelism', () => {
+    const spec = { ...base(), mode: { kind: 'global', replicas: 3 } };
+    const r = ServiceSpecInput.safeParse(spec);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toBe('replicas cannot be used with global mode');
+    const bad = ServiceSpecInput.safeParse({ ...base(), update: { parallelism: -1, delayMs: 0, failureAction: 'pause', monitorMs: 0, maxFailureRatio: 2, order: 'stop-first' } });
+    expect(bad.error?.issues.map((i) => i.message).sort()).toEqual(['max failure ratio must be between 0 and 1', 'parallelism must be 0 or more']);
   });
 });

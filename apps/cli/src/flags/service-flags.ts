@@ -18,7 +18,7 @@
  */
 import {
   type Result, type RestartPolicy, type ServiceSpec, type UpdateConfig,
-  RestartPolicySchema, ServiceSpecSchema, UpdateConfigSchema, err, ok,
+  RestartPolicySchema, ServiceSpecSchema, UpdateConfigSchema, err, ok, validateConstraint, validateSpreadDescriptor,
 } from '@swarm/shared';
 import { parseChoice, parseCpu, parseDurationFlag, parseKeyValues, parseMemory, parseRatio, parseUint, splitCommas, splitWords } from './parse.js';
 
@@ -35,6 +35,8 @@ export interface ServiceFlags {
   replicas?: string | undefined;
   replicasMaxPerNode?: string | undefined;
   constraint?: string[] | undefined;
+  placementPref?: string[] | undefined;
+  genericResources?: string[] | undefined;
   cpuReservation?: string | undefined;
   memoryReservation?: string | undefined;
   cpuLimit?: string | undefined;
@@ -55,6 +57,14 @@ export interface ServiceFlags {
   rollbackOrder?: string | undefined;
   rollbackMonitor?: string | undefined;
   rollbackMaxFailureRatio?: string | undefined;
+  maxConcurrent?: string | undefined;
+  totalCompletions?: string | undefined;
+  healthCmd?: string | undefined;
+  healthInterval?: string | undefined;
+  healthTimeout?: string | undefined;
+  healthRetries?: string | undefined;
+  healthStartPeriod?: string | undefined;
+  noHealthcheck?: boolean | undefined;
 }
 
 /** The spec `service create` starts from: replicated, 1 replica, every default filled in. */
@@ -66,6 +76,7 @@ export function newServiceSpec(): ServiceSpec {
   });
 }
 
+const MODES = { replicated: 'replicated', global: 'global', 'replicated-job': 'replicated-job', 'global-job': 'global-job' } as const;
 const RESTART_CONDITIONS = { any: 'any', 'on-failure': 'on-failure', failure: 'on-failure', none: 'none' } as const;
 const FAILURE_ACTIONS = { pause: 'pause', continue: 'continue', rollback: 'rollback' } as const;
 const ROLLBACK_FAILURE_ACTIONS = { pause: 'pause', continue: 'continue' } as const;
@@ -105,6 +116,28 @@ function applyUpdateConfig(
   return c;
 }
 
+/** --health-* flags (Docker's names): --health-cmd runs through `CMD-SHELL`; --no-healthcheck disables the image's. */
+function applyHealthFlags(ctr: ServiceSpec['task']['container'], f: ServiceFlags): void {
+  const given = [f.healthCmd, f.healthInterval, f.healthTimeout, f.healthRetries, f.healthStartPeriod].some((v) => v !== undefined);
+  if (f.noHealthcheck) {
+    if (given) throw new FlagError('--no-healthcheck conflicts with --health-* options');
+    ctr.healthcheck = { test: ['NONE'], intervalMs: 0, timeoutMs: 0, retries: 0, startPeriodMs: 0 };
+    return;
+  }
+  if (!given) return;
+  const h = { ...(ctr.healthcheck ?? { test: [], intervalMs: 0, timeoutMs: 0, retries: 0, startPeriodMs: 0 }) };
+  if (f.healthCmd !== undefined) h.test = f.healthCmd === '' ? [] : ['CMD-SHELL', f.healthCmd];
+  if (f.healthInterval !== undefined) h.intervalMs = get(parseDurationFlag('health-interval', f.healthInterval));
+  if (f.healthTimeout !== undefined) h.timeoutMs = get(parseDurationFlag('health-timeout', f.healthTimeout));
+  if (f.healthRetries !== undefined) h.retries = get(parseUint('health-retries', f.healthRetries));
+  if (f.healthStartPeriod !== undefined) h.startPeriodMs = get(parseDurationFlag('health-start-period', f.healthStartPeriod));
+  for (const [flag, ms] of [['health-interval', h.intervalMs], ['health-timeout', h.timeoutMs]] as const) {
+    if (ms !== 0 && ms < 1) throw new FlagError(`--${flag} must be at least 1ms`);
+  }
+  if (h.test.length === 0) throw new FlagError('--health-cmd is required with --health-* options');
+  ctr.healthcheck = h;
+}
+
 /**
  * Returns `base` with the given flags applied (a new object; `base` is not touched).
  * `create` enables the create-only flags (--mode).
@@ -125,9 +158,20 @@ function apply(spec: ServiceSpec, f: ServiceFlags, create: boolean): ServiceSpec
   // Mode, then replicas (which need a replicated mode).
   if (f.mode !== undefined) {
     if (!create) throw new FlagError('--mode can only be set when the service is created');
-    const mode = get(parseChoice('mode', f.mode, { replicated: 'replicated', global: 'global' } as const));
-    if (mode === 'global') spec.mode = { kind: 'global' };
+    const mode = get(parseChoice('mode', f.mode, MODES));
+    if (mode === 'global' || mode === 'global-job') spec.mode = { kind: mode };
+    else if (mode === 'replicated-job') spec.mode = { kind: 'replicated-job', maxConcurrent: 1, totalCompletions: 1 };
     else if (spec.mode.kind !== 'replicated') spec.mode = { kind: 'replicated', replicas: 1 };
+  }
+  if (f.maxConcurrent !== undefined || f.totalCompletions !== undefined) {
+    if (spec.mode.kind !== 'replicated-job') throw new FlagError('--max-concurrent and --total-completions can only be specified in --mode replicated-job');
+    const maxConcurrent = f.maxConcurrent !== undefined ? get(parseUint('max-concurrent', f.maxConcurrent)) : spec.mode.maxConcurrent;
+    // SwarmKit's CLI: total completions default to max concurrent when only that is given.
+    const totalCompletions = f.totalCompletions !== undefined ? get(parseUint('total-completions', f.totalCompletions)) : f.maxConcurrent !== undefined && create ? maxConcurrent : spec.mode.totalCompletions;
+    spec.mode = { kind: 'replicated-job', maxConcurrent, totalCompletions };
+  }
+  if ((spec.mode.kind === 'replicated-job' || spec.mode.kind === 'global-job') && (f.updateParallelism ?? f.updateDelay ?? f.updateOnFailure ?? f.updateOrder ?? f.updateMonitor ?? f.updateMaxFailureRatio) !== undefined) {
+    throw new FlagError('--update-* flags cannot be used with job modes (jobs may not have an update config)');
   }
   if (f.replicas !== undefined) {
     if (spec.mode.kind !== 'replicated') throw new FlagError('--replicas can only be specified in --mode replicated');
@@ -148,6 +192,8 @@ function apply(spec: ServiceSpec, f: ServiceFlags, create: boolean): ServiceSpec
     const bad = ctr.env.find((e) => !/^[^=]+=/.test(e));
     if (bad !== undefined) throw new FlagError(`malformed --env "${bad}": expected NAME=VALUE`);
   }
+
+  applyHealthFlags(ctr, f);
 
   // Resources.
   const res = spec.task.resources;
@@ -180,12 +226,43 @@ function apply(spec: ServiceSpec, f: ServiceFlags, create: boolean): ServiceSpec
   if (rollback) spec.rollback = rollback;
 
   // Placement.
-  if (f.constraint !== undefined) spec.task.placement = { ...spec.task.placement, constraints: splitCommas(f.constraint) };
+  if (f.constraint !== undefined) {
+    const constraints = splitCommas(f.constraint);
+    for (const c of constraints) {
+      const e = validateConstraint(c);
+      if (e) throw new FlagError(`invalid --constraint: ${e}`);
+    }
+    spec.task.placement = { ...spec.task.placement, constraints };
+  }
+  if (f.placementPref !== undefined) spec.task.placement = { ...spec.task.placement, preferences: f.placementPref.filter(Boolean).map(parsePlacementPref) };
+  if (f.genericResources !== undefined) res.reservations = { ...res.reservations, generic: parseGeneric(f.genericResources) };
   if (f.replicasMaxPerNode !== undefined) {
     if (spec.mode.kind !== 'replicated') throw new FlagError('--replicas-max-per-node can only be specified in --mode replicated');
     spec.task.placement = { ...spec.task.placement, maxReplicas: get(parseUint('replicas-max-per-node', f.replicasMaxPerNode)) };
   }
   return spec;
+}
+
+/** `--placement-pref spread=node.labels.zone` (repeatable; nested in the order given). */
+function parsePlacementPref(v: string): { spread: string } {
+  const i = v.indexOf('=');
+  const strategy = i < 0 ? '' : v.slice(0, i).trim().toLowerCase();
+  if (strategy !== 'spread') throw new FlagError(`invalid --placement-pref "${v}": expected spread=<descriptor>, e.g. spread=node.labels.zone`);
+  const spread = v.slice(i + 1).trim();
+  const e = validateSpreadDescriptor(spread);
+  if (e) throw new FlagError(`invalid --placement-pref: ${e}`);
+  return { spread };
+}
+
+/** `--generic-resources gpu=2,fpga=1` (repeatable): discrete resources each task reserves. `""` clears. */
+function parseGeneric(values: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of splitCommas(values)) {
+    const m = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*)=(\d+)$/.exec(part.trim());
+    if (!m) throw new FlagError(`invalid --generic-resources "${part}": expected NAME=COUNT, e.g. gpu=2`);
+    out[m[1]!] = get(parseUint('generic-resources', m[2]!));
+  }
+  return out;
 }
 
 /** Deep equality of plain JSON data, ignoring key order and `undefined` members. */

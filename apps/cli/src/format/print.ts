@@ -43,7 +43,21 @@ export function nodesTable(nodes: Node[], selfId?: string): string {
 
 const sortedPairs = (m: Record<string, string>): string => Object.keys(m).sort().map((k) => ` ${k}=${m[k]}`).join('');
 
-export function nodeSummary(n: Node, selfId?: string): string {
+/** What the tasks counted on a node hold (the scheduler's view: observed ≤ RUNNING). */
+export function reservedBy(tasks: readonly Task[]): { nanoCpus: number; memoryBytes: number; generic: Record<string, number> } {
+  const r = { nanoCpus: 0, memoryBytes: 0, generic: {} as Record<string, number> };
+  for (const t of tasks) {
+    if (!t.nodeId || t.status.state > TaskState.RUNNING) continue;
+    const want = t.spec.resources.reservations;
+    r.nanoCpus += want.nanoCpus;
+    r.memoryBytes += want.memoryBytes;
+    for (const [k, v] of Object.entries(want.generic)) r.generic[k] = (r.generic[k] ?? 0) + v;
+  }
+  return r;
+}
+
+/** `reserved`: what the node's tasks hold (see reservedBy); shown when given. */
+export function nodeSummary(n: Node, selfId?: string, reserved?: ReturnType<typeof reservedBy>): string {
   let s = ifNotEmpty('ID', n.id);
   if (n.description) s += ifNotEmpty('Hostname', n.description.hostname);
   const labels = n.spec.annotations.labels;
@@ -74,6 +88,16 @@ export function nodeSummary(n: Node, selfId?: string): string {
     s += `  Memory\t: ${iBytes(d.resources.memoryBytes)}\n`;
     s += '  Generic Resources:\t\n';
     for (const [k, v] of Object.entries(d.resources.generic)) s += `    ${k}\t: ${v}\n`;
+    if (reserved) {
+      s += 'Reserved:\t\n';
+      s += `  CPUs\t: ${cpus(reserved.nanoCpus)}\n`;
+      s += `  Memory\t: ${iBytes(reserved.memoryBytes)}\n`;
+      const kinds = Object.keys(reserved.generic).sort();
+      if (kinds.length > 0) {
+        s += '  Generic Resources:\t\n';
+        for (const k of kinds) s += `    ${k}\t: ${reserved.generic[k]}\n`;
+      }
+    }
     s += 'Plugins:\t\n';
     const byType = new Map<string, string[]>();
     for (const p of d.engine.plugins) byType.set(p.type, [...(byType.get(p.type) ?? []), p.name]);
@@ -144,7 +168,7 @@ export function serviceSummary(svc: Service, running: number, now: number = Date
     s += 'Update Status\t\n';
     s += ` State\t: ${u.state.toUpperCase()}\n`;
     if (u.startedAt !== undefined) s += ` Started\t: ${ago(u.startedAt, now)}\n`;
-    if (u.state === 'completed' && u.completedAt !== undefined) s += ` Completed\t: ${ago(u.completedAt, now)}\n`;
+    if ((u.state === 'completed' || u.state === 'rollback_completed') && u.completedAt !== undefined) s += ` Completed\t: ${ago(u.completedAt, now)}\n`;
     s += ` Message\t: ${u.message}\n`;
   }
   const task = spec.task;
@@ -156,6 +180,9 @@ export function serviceSummary(svc: Service, running: number, now: number = Date
   if (ctr.args.length > 0) s += `  Args\t: [${ctr.args.join(', ')}]\n`;
   if (ctr.env.length > 0) s += `  Env\t: [${ctr.env.join(', ')}]\n`;
   if (task.placement.constraints.length > 0) s += `  Constraints\t: ${task.placement.constraints.join(', ')}\n`;
+  if (task.placement.preferences.length > 0) s += `  Placement Preferences\t: ${task.placement.preferences.map((p) => `spread=${p.spread}`).join(', ')}\n`;
+  if (task.placement.maxReplicas > 0) s += `  Max Replicas Per Node\t: ${task.placement.maxReplicas}\n`;
+  if (task.placement.platforms.length > 0) s += `  Platforms\t: ${task.placement.platforms.map((p) => `${p.os || '*'}/${p.architecture || '*'}`).join(', ')}\n`;
   const reservations = resourcesBlock('Reservations', task.resources.reservations);
   const limits = resourcesBlock('Limits', task.resources.limits);
   if (reservations || limits) s += `  Resources\t\n${reservations}${limits}`;
@@ -201,6 +228,14 @@ export function taskPrint(tasks: Task[], all: boolean, res: Resolver, now: numbe
     .filter((t) => all || t.desiredState <= TaskState.RUNNING)
     .map((t) => [t.id, t.serviceAnnotations.name, String(t.slot), t.spec.container.image, taskStateName(t.desiredState), lastState(t, now), res.node(t.nodeId)]);
   return tabwrite(header('Task ID', 'Service', 'Slot', 'Image', 'Desired State', 'Last State', 'Node') + rows.map((r) => `${r.join('\t')}\n`).join(''), TASK_TABLE);
+}
+
+/** Why tasks wait for a node ("no suitable node (...)"), grouped by reason: shown under `service inspect`. */
+export function pendingReasons(tasks: readonly Task[]): string {
+  const by = new Map<string, number>();
+  for (const t of tasks) if (t.status.state <= TaskState.PENDING && t.desiredState <= TaskState.RUNNING && t.status.err) by.set(t.status.err, (by.get(t.status.err) ?? 0) + 1);
+  if (by.size === 0) return '';
+  return [...by].map(([why, n]) => `Pending: ${n} task${n === 1 ? '' : 's'}: ${why}\n`).join('');
 }
 
 export function taskSummary(t: Task, res: Resolver): string {

@@ -3,6 +3,7 @@
  * The control socket never passes through here: it is trusted by file mode.
  *
  *   /healthz, /auth/*, sign-in pages and static assets ── public
+ *   /install.sh, /install/* (node installer: nothing secret) ── public
  *   /trpc (HTTP and WebSocket)                          ── session cookie or API token
  *   other pages                                         ── redirect to /signin
  *
@@ -19,6 +20,7 @@ import { type Principal, SESSION_TTL_MS, authenticate, completeSetup, hasUsers, 
 
 export const SESSION_COOKIE = 'swarm_session';
 const PUBLIC_PAGES = new Set(['/signin', '/signin/', '/signin.html', '/setup', '/setup/', '/setup.html', '/favicon.ico', '/404', '/404.html']);
+const isInstaller = (p: string) => p === '/install.sh' || p.startsWith('/install/');
 const isAsset = (p: string) => p.startsWith('/_next/') || /\.(js|css|png|svg|ico|woff2?|txt|json|map)$/.test(p);
 
 export interface AuthGate {
@@ -96,7 +98,7 @@ export function createAuthGate(opts: { store: Store; secure: boolean; log: Logge
     },
     check(req, kind) {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (kind === 'page' && (PUBLIC_PAGES.has(path) || isAsset(path))) return undefined;
+      if (kind === 'page' && (PUBLIC_PAGES.has(path) || isAsset(path) || isInstaller(path))) return undefined;
       const p = principal(req);
       if (!p) {
         if (kind === 'page') return { status: 302, message: 'sign in first', location: `/signin?next=${encodeURIComponent(req.url ?? '/')}` };

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { formatZodError, parseDuration } from '@swarm/shared';
+import { validateNodeLabels } from '../security/node-ca.js';
 import { parseHostPort } from '../server/http.js';
 import { VERSION } from '../version.js';
 
@@ -33,6 +34,50 @@ export const SwarmdOptionsSchema = z.object({
   joinAddr: z.string().min(1).optional(),
   joinToken: z.string().min(1).optional(),
   availability: z.enum(['ACTIVE', 'PAUSE', 'DRAIN']).optional(),
+  nodeLabels: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return undefined;
+      const labels: Record<string, string> = {};
+      for (const part of s.split(',')) {
+        const i = part.indexOf('=');
+        const k = (i < 0 ? part : part.slice(0, i)).trim();
+        labels[k] = i < 0 ? '' : part.slice(i + 1);
+      }
+      const bad = validateNodeLabels(labels);
+      if (bad) {
+        ctx.addIssue({ code: 'custom', message: bad });
+        return z.NEVER;
+      }
+      return labels;
+    }),
+  checkJoin: z.boolean().default(false),
+  /** SwarmKit's --generic-node-resources "gpu=2,fpga=1": discrete resources this node offers. */
+  genericNodeResources: z.string().optional().transform((s, ctx) => {
+    const out: Record<string, number> = {};
+    for (const part of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      const m = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*)=(\d+)$/.exec(part);
+      if (!m || Number(m[2]) > 1e6) {
+        ctx.addIssue({ code: 'custom', message: `--generic-node-resources: "${part}" must be NAME=COUNT (count 0..1000000)` });
+        return z.NEVER;
+      }
+      out[m[1]!] = Number(m[2]);
+    }
+    return out;
+  }),
+  engineLabel: z.array(z.string()).default([]).transform((list, ctx) => {
+    const out: Record<string, string> = {};
+    for (const l of list) {
+      const i = l.indexOf('=');
+      if (i <= 0) {
+        ctx.addIssue({ code: 'custom', message: `--engine-label: "${l}" must be KEY=VALUE` });
+        return z.NEVER;
+      }
+      out[l.slice(0, i)] = l.slice(i + 1);
+    }
+    return out;
+  }),
   minCertExpiry: z.string().transform((s, ctx) => {
     const d = parseDuration(s);
     if (!d.ok) {
@@ -62,9 +107,13 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     .option('--http-tls-key <file>', 'PEM key for --http-tls-cert')
     .option('--insecure-http', 'allow plain HTTP on a non-loopback --listen-http (not recommended)')
     .option('--join-addr <addr>', 'join the cluster whose manager answers at this address')
-    .option('--join-token <token>', 'join token (SWMTKN-1-...) for --join-addr')
+    .addOption(new Option('--join-token <token>', 'join token (SWMTKN-1-...) for --join-addr').env('SWARMD_JOIN_TOKEN'))
+    .option('--node-labels <k=v,...>', 'labels of this node, set when it joins (--join-addr)')
+    .option('--check-join', 'check that --join-token would join the manager at --join-addr, print the role it grants, and exit (changes nothing)')
     .addOption(new Option('--availability <a>', 'availability of a newly joined node').choices(['ACTIVE', 'PAUSE', 'DRAIN']))
     .option('--join-rate <n>', 'join attempts allowed per client address per minute (default 30)')
+    .option('--generic-node-resources <list>', 'generic resources this node offers, e.g. gpu=2,fpga=1')
+    .option('--engine-label <key=value>', 'engine label to report (sim and process executors; Docker reports its own; repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--min-cert-expiry <duration>', 'shortest node certificate lifetime the CA accepts (tests only; SwarmKit: 1h)', '1h')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });

@@ -9,10 +9,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Agent, type Executor, createDockerExecutor, createProcessExecutor, createSimExecutor, detectExecutor, startAgent } from '@swarm/agent';
+import { type Agent, type Executor, createDockerExecutor, createProcessExecutor, createSimExecutor, detectExecutor, startAgent, withDeclaredResources } from '@swarm/agent';
 import { createLogger, type Logger } from '../lib/log.js';
 import { type Manager, startManager } from '../manager.js';
 import { type SecurityConfig, loadManagers, loadSecurityConfig, saveManagers, saveSecurityConfig } from '../node/certs-dir.js';
+import { checkJoin } from '../install/check-join.js';
 import { joinCluster } from '../node/join.js';
 import { startRenewer } from '../node/renewer.js';
 import { MANAGER_SAN, channelCredentials, createProvider } from '../security/providers.js';
@@ -70,7 +71,12 @@ async function security(o: SwarmdOptions, log: Logger): Promise<SecurityConfig |
   }
   if (!o.joinAddr) return undefined;
   if (!o.joinToken) throw new Fatal('--join-token is required with --join-addr');
-  const joined = await joinCluster({ addr: o.joinAddr, token: o.joinToken, ...(o.availability ? { availability: o.availability } : {}) });
+  const joined = await joinCluster({
+    addr: o.joinAddr,
+    token: o.joinToken,
+    ...(o.availability ? { availability: o.availability } : {}),
+    ...(o.nodeLabels ? { labels: o.nodeLabels } : {}),
+  });
   if (!joined.ok) throw new Fatal(joined.error);
   saveSecurityConfig(o.stateDir, joined.value);
   saveManagers(o.stateDir, [o.joinAddr]);
@@ -88,10 +94,19 @@ async function main(): Promise<void> {
     if (!err.code?.startsWith('commander.')) console.error(`swarmd: ${err.message}`);
     process.exit(2);
   }
+  if (o.checkJoin) {
+    if (!o.joinAddr || !o.joinToken) throw new Fatal('--check-join needs --join-addr and --join-token');
+    const r = await checkJoin(o.joinAddr, o.joinToken);
+    if (!r.ok) throw new Fatal(r.error);
+    process.stdout.write(`${r.value}\n`);
+    process.exit(0);
+  }
   const log = createLogger(o.logLevel);
   fs.mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const sec0 = await security(o, log);
-  const executor = await makeExecutor(o, log.child({ component: 'executor' }));
+  const base = await makeExecutor(o, log.child({ component: 'executor' }));
+  if (base.name === 'docker' && Object.keys(o.engineLabel).length > 0) log.warn('--engine-label is ignored with the docker executor: the daemon reports its own labels');
+  const executor = withDeclaredResources(base, { generic: o.genericNodeResources, ...(base.name === 'docker' ? {} : { engineLabels: o.engineLabel }) });
   const hostname = o.hostname ?? (await executor.describe()).hostname;
 
   let manager: Manager | undefined;

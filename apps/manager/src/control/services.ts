@@ -27,7 +27,8 @@ export async function createService(store: Store, spec: ServiceSpec): Promise<Re
   const r = await store.update((tx): Result<Service, ControlError> => {
     const img = checkImage(tx, spec.task.container.image);
     if (!img.ok) return img;
-    const created = tx.create('services', { id: newId(), spec, specVersion: tx.version });
+    const isJob = spec.mode.kind === 'replicated-job' || spec.mode.kind === 'global-job';
+    const created = tx.create('services', { id: newId(), spec, specVersion: tx.version, ...(isJob ? { jobStatus: { jobIteration: 0, lastExecution: tx.now } } : {}) });
     return created.ok ? created : err(fromStoreError(created.error));
   });
   return r.ok ? r : err(fromStoreError(r.error));
@@ -57,8 +58,32 @@ export async function updateService(store: Store, input: UpdateServiceInput): Pr
     const spec: ServiceSpec = input.force
       ? { ...input.spec, task: { ...input.spec.task, forceUpdate: Math.max(input.spec.task.forceUpdate, cur.spec.task.forceUpdate) + 1 } }
       : input.spec;
+    // A new spec supersedes an update in progress: its status is cleared and the supervisor starts over.
     const { updateStatus: _, ...rest } = cur;
     const next: Service = { ...rest, spec, previousSpec: cur.spec, previousSpecVersion: cur.specVersion, specVersion: tx.version };
+    if (cur.jobStatus) next.jobStatus = { jobIteration: cur.jobStatus.jobIteration + 1, lastExecution: tx.now };
+    const u = tx.update('services', next);
+    return u.ok ? u : err(fromStoreError(u.error));
+  });
+  return r.ok ? r : err(fromStoreError(r.error));
+}
+
+/** Manual rollback (`swarmctl service rollback`): swap spec and previous spec, ROLLBACK_STARTED. */
+export async function rollbackService(store: Store, ref: string): Promise<Result<Service, ControlError>> {
+  const r = await store.update((tx): Result<Service, ControlError> => {
+    const found = resolve(tx, 'services', ref);
+    if (!found.ok) return err({ code: 'NOT_FOUND', message: found.error });
+    const cur = found.value;
+    if (!cur.previousSpec) return err(badRequest(`service ${cur.spec.annotations.name} does not have a previous spec`));
+    const next: Service = {
+      ...cur,
+      spec: cur.previousSpec,
+      specVersion: cur.previousSpecVersion ?? cur.specVersion,
+      previousSpec: cur.spec,
+      previousSpecVersion: cur.specVersion,
+      updateStatus: { state: 'rollback_started', startedAt: tx.now, message: 'manually requested rollback' },
+      ...(cur.jobStatus ? { jobStatus: { jobIteration: cur.jobStatus.jobIteration + 1, lastExecution: tx.now } } : {}),
+    };
     const u = tx.update('services', next);
     return u.ok ? u : err(fromStoreError(u.error));
   });

@@ -14,7 +14,7 @@ import {
 } from '@swarm/shared';
 import type { Store } from '../store/store.js';
 import { openAssignments } from './assignments.js';
-import { createHeartbeatTracker } from './heartbeat.js';
+import { DEFAULT_HEARTBEAT_PERIOD_MS, SESSION_LOST_GRACE, createHeartbeatTracker } from './heartbeat.js';
 import type * as P from './proto.js';
 import { createNodeEvents } from './router.js';
 import { createStatusBatcher } from './status-batcher.js';
@@ -77,7 +77,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const heartbeats = createHeartbeatTracker({
     clock,
     rng: deps.rng ?? systemRng,
-    periodMs: () => store.view((tx) => tx.list('clusters')[0]?.spec.dispatcher.heartbeatPeriodMs ?? 5000),
+    periodMs: () => store.view((tx) => tx.list('clusters')[0]?.spec.dispatcher.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS),
     onExpired: (nodeId) => void markDown(nodeId, 'heartbeat failure'),
   });
 
@@ -137,8 +137,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       call.end();
     };
     sessions.set(id, { id, nodeId, close, streams });
-    call.on('cancelled', close);
-    call.on('error', close);
+    // The agent went away (its connection dropped: crash, kill -9, network). A live agent opens a new
+    // session within ~100 ms (its backoff restarts at 0 after an established session), so the node gets
+    // one heartbeat period instead of the full grace to come back before it is DOWN. (SwarmKit waits
+    // the full grace; this is how a killed node's tasks run elsewhere within 5 s.)
+    const lost = () => {
+      const wasOpen = sessions.has(id);
+      close();
+      if (wasOpen && ![...sessions.values()].some((s) => s.nodeId === nodeId)) heartbeats.beat(nodeId, SESSION_LOST_GRACE);
+    };
+    call.on('cancelled', lost);
+    call.on('error', lost);
     heartbeats.beat(nodeId);
     send(r.value);
     log(`session ${id} opened for node ${nodeId} (${description.hostname})`);

@@ -3,7 +3,7 @@
  * in one transaction per flush. Lower or equal states are dropped: task
  * states only move forward.
  */
-import { type Clock, type TaskStatus, ok } from '@swarm/shared';
+import { type Clock, type TaskStatus, TaskState, ok } from '@swarm/shared';
 import type { Store } from '../store/store.js';
 
 export interface StatusBatcher {
@@ -27,7 +27,8 @@ export function createStatusBatcher(opts: { store: Store; clock: Clock; managerI
         const forward = status.state > t.status.state;
         const sameStateNews = status.state === t.status.state && (status.message !== t.status.message || status.err !== t.status.err);
         if (!forward && !sameStateNews) continue;
-        tx.update('tasks', { ...t, status: { ...status, appliedBy: opts.managerId(), appliedAt: tx.now } });
+        const runningAt = t.runningAt ?? (status.state === TaskState.RUNNING ? tx.now : undefined);
+        tx.update('tasks', { ...t, ...(runningAt !== undefined ? { runningAt } : {}), status: { ...status, appliedBy: opts.managerId(), appliedAt: tx.now } });
       }
       return ok(undefined);
     });

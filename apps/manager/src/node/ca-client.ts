@@ -10,7 +10,7 @@ export function loadNodeCAService(): grpc.ServiceDefinition {
 
 export interface IssueResponse { node_id: string; certificate: string; root_ca: string; role: string; cluster_id: string }
 
-export async function requestCertificate(addr: string, creds: grpc.ChannelCredentials, csr: string, opts: { availability?: string; timeoutMs?: number } = {}): Promise<IssueResponse> {
+export async function requestCertificate(addr: string, creds: grpc.ChannelCredentials, csr: string, opts: { availability?: string; labels?: Record<string, string>; timeoutMs?: number } = {}): Promise<IssueResponse> {
   const Client = nodeCAClient();
   const client = new Client(addr, creds, { 'grpc.ssl_target_name_override': 'swarm-manager' }) as unknown as grpc.Client & {
     IssueNodeCertificate(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: IssueResponse) => void): void;
@@ -18,7 +18,7 @@ export async function requestCertificate(addr: string, creds: grpc.ChannelCreden
   try {
     return await new Promise<IssueResponse>((resolve, reject) => {
       client.IssueNodeCertificate(
-        { csr, availability: opts.availability ?? '' },
+        { csr, availability: opts.availability ?? '', labels: opts.labels ?? {} },
         { deadline: Date.now() + (opts.timeoutMs ?? 10_000) },
         (e: grpc.ServiceError | null, r: IssueResponse) => (e ? reject(e) : resolve(r)),
       );

@@ -46,6 +46,8 @@ export interface JoinOptions {
   addr: string;
   token: string;
   availability?: string;
+  /** Labels of the new node (node spec labels). */
+  labels?: Record<string, string>;
 }
 
 export async function joinCluster(opts: JoinOptions): Promise<Result<SecurityConfig, string>> {
@@ -64,7 +66,7 @@ export async function joinCluster(opts: JoinOptions): Promise<Result<SecurityCon
   for (const role of ['worker', 'manager'] as const) {
     const creds = channelCredentials(ca, createProvider({ identity: { certPem: joinCerts[role], keyPem: key.privateKeyPem } }));
     try {
-      const r = await requestCertificate(opts.addr, creds, csr, { ...(opts.availability ? { availability: opts.availability } : {}) });
+      const r = await requestCertificate(opts.addr, creds, csr, { ...(opts.availability ? { availability: opts.availability } : {}), ...(opts.labels ? { labels: opts.labels } : {}) });
       const cfg = securityConfigFrom(root.value, r.certificate, key.privateKeyPem);
       if (!cfg.ok) return err(`the CA answered with an unusable certificate: ${cfg.error}`);
       if (crypto.createHash('sha256').update(r.root_ca).digest('hex') !== crypto.createHash('sha256').update(root.value).digest('hex') && caDigest(r.root_ca) !== token.value.digest) {

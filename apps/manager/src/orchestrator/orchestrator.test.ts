@@ -115,9 +115,10 @@ describe('replicated orchestrator loop', () => {
     });
     await quiesce(clock, loop);
     const slot1 = tasksOf(store, 'svc').filter((t) => t.slot === a.slot);
+    // No restart delay when the node is the problem: the replacement starts at once (it does not wait for the old task).
     expect(slot1.map((t) => [t.id === a.id, t.desiredState])).toEqual([
       [true, S.SHUTDOWN],
-      [false, S.READY],
+      [false, S.RUNNING],
     ]);
     // The task on the healthy node is untouched.
     expect(store.view((tx) => tx.get('tasks', b.id)?.desiredState)).toBe(S.RUNNING);

@@ -1,13 +1,42 @@
 /**
- * The replicated orchestrator's loop: services whose tasks, nodes or spec
- * changed are reconciled with `reconcileReplicated` and the plan is written
- * back in one transaction per service.
+ * The orchestrator loop for every service mode: services whose tasks, nodes or
+ * spec changed are reconciled with the pure reconciler of their mode
+ * (`reconcileReplicated`, `reconcileGlobal`, `reconcileJob`; each includes the
+ * restart and update supervisors and the task reaper) and the plan is written
+ * back in one transaction per service, service status changes included.
  */
-import { type Clock, type Task, TaskState, newId, ok, systemClock } from '@swarm/shared';
+import { type Clock, type Service, type Task, TaskState, newId, ok, systemClock } from '@swarm/shared';
 import { type Loop, startLoop } from '../lib/control-loop.js';
 import type { Store } from '../store/store.js';
 import type { WriteTx } from '../store/tx.js';
-import { type Plan, reconcileReplicated } from './replicated.js';
+import { reconcileGlobal } from './global.js';
+import { reconcileJob } from './job.js';
+import { type ReconcileInput, reconcileReplicated } from './replicated.js';
+import type { Plan } from './task.js';
+
+export function reconcileService(input: ReconcileInput): Plan {
+  switch (input.service.spec.mode.kind) {
+    case 'replicated':
+      return reconcileReplicated(input);
+    case 'global':
+      return reconcileGlobal(input);
+    case 'replicated-job':
+    case 'global-job':
+      return reconcileJob(input);
+  }
+}
+
+/** The service after the plan's status change / rollback, or undefined if unchanged. */
+export function serviceAfter(service: Service, plan: Plan): Service | undefined {
+  if (!plan.updateStatus && !plan.rollback) return undefined;
+  let next: Service = { ...service };
+  if (plan.rollback && service.previousSpec) {
+    const { previousSpec, previousSpecVersion, ...rest } = service;
+    next = { ...rest, spec: previousSpec, specVersion: previousSpecVersion ?? service.specVersion };
+  }
+  if (plan.updateStatus) next.updateStatus = plan.updateStatus;
+  return next;
+}
 
 export interface OrchestratorDeps {
   store: Store;
@@ -53,6 +82,8 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
         else if (c.table === 'tasks') add(c.object.serviceId);
         else if (c.table === 'nodes') {
           for (const t of store.view((tx) => tx.tasksByNode(c.object.id))) add(t.serviceId);
+          // Global services and global jobs react to every node change (join, leave, drain, labels).
+          for (const s of store.view((tx) => tx.list('services'))) if (s.spec.mode.kind === 'global' || s.spec.mode.kind === 'global-job') add(s.id);
         }
       }
     },
@@ -67,10 +98,15 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
             removeOrphans(tx, id);
             return ok(undefined);
           }
-          if (service.spec.mode.kind !== 'replicated') return ok(undefined);
           const nodes = new Map(tx.list('nodes').map((n) => [n.id, n]));
-          const plan = reconcileReplicated({ service, tasks: tx.tasksByService(id), nodes, now: clock.now(), newId, historyLimit });
+          const plan = reconcileService({ service, tasks: tx.tasksByService(id), nodes, now: clock.now(), newId, historyLimit });
           applyPlan(tx, plan);
+          const next = serviceAfter(service, plan);
+          if (next) {
+            const u = tx.update('services', next);
+            if (!u.ok) return u;
+            if (plan.updateStatus) deps.log?.(`orchestrator: service ${service.spec.annotations.name}: ${plan.updateStatus.state}: ${plan.updateStatus.message}`);
+          }
           return ok(plan.wakeAt);
         });
         if (r.ok && r.value !== undefined) wake.push({ key: id, at: r.value });

@@ -6,19 +6,12 @@
  * restart supervisor, updater and task reaper (swarmkit.md §4).
  */
 import { type Node, type Service, type Task, TaskState } from '@swarm/shared';
-import { type NewTask, hasStopped, isInvalidNode, isRunnable, isTaskDirty, newTask, restartPolicy, shouldRestart } from './task.js';
+import { type Plan, emptyPlan, hasStopped, isInvalidNode, isRunnable, newTask, restartPolicy, shouldRestart } from './task.js';
+import { superviseUpdate } from './update.js';
 
-export interface Plan {
-  create: NewTask[];
-  /** Raise desired state (SHUTDOWN for restarts and updates, REMOVE for scale-down). */
-  stop: Array<{ id: string; desiredState: TaskState }>;
-  /** Held replacements (desired READY) that may start now. */
-  start: string[];
-  /** Tasks to delete from the store (history beyond the limit, removed tasks that stopped). */
-  remove: string[];
-  /** When to reconcile again because a restart delay runs out. */
-  wakeAt?: number;
-}
+export { emptyPlan };
+
+export type { Plan } from './task.js';
 
 export interface ReconcileInput {
   service: Service;
@@ -35,11 +28,8 @@ export const OLD_TASK_TIMEOUT_MS = 60_000;
 
 const byCreated = (a: Task, b: Task) => a.meta.createdAt - b.meta.createdAt || a.meta.version - b.meta.version;
 
-export function emptyPlan(): Plan {
-  return { create: [], stop: [], start: [], remove: [] };
-}
 
-function groupBySlot(tasks: readonly Task[]): Map<number, Task[]> {
+export function groupBySlot(tasks: readonly Task[]): Map<number, Task[]> {
   const slots = new Map<number, Task[]>();
   for (const t of tasks) {
     const s = slots.get(t.slot) ?? [];
@@ -51,7 +41,7 @@ function groupBySlot(tasks: readonly Task[]): Map<number, Task[]> {
 }
 
 /** A slot is occupied while it has a runnable task, or its newest task stopped for good. */
-function isOccupied(slot: Task[], now: number): boolean {
+export function isOccupied(slot: Task[], now: number): boolean {
   if (slot.some(isRunnable)) return true;
   const newest = slot[slot.length - 1];
   // Max attempts count too: a slot that used up its restarts is finished, not free for a new task.
@@ -59,7 +49,7 @@ function isOccupied(slot: Task[], now: number): boolean {
 }
 
 /** Restarts that led to `t` in its slot (same spec version), within the restart window if there is one. */
-function restartsBefore(ts: Task[], t: Task, now: number): number {
+export function restartsBefore(ts: Task[], t: Task, now: number): number {
   const policy = restartPolicy(t);
   const earlier = ts.filter((o) => o !== t && o.specVersion === t.specVersion && o.meta.createdAt <= t.meta.createdAt);
   return (policy.windowMs > 0 ? earlier.filter((o) => o.meta.createdAt >= now - policy.windowMs) : earlier).length;
@@ -119,29 +109,51 @@ function chooseSlotsToKeep(occupied: Array<[number, Task[]]>, want: number): Arr
     .map(({ e }) => e);
 }
 
-/** Restart supervisor: stopped tasks and tasks on invalid nodes get a held replacement. */
-function restartSlot(input: ReconcileInput, ts: Task[], plan: Plan): void {
+/**
+ * Restart supervisor: stopped tasks and tasks on invalid nodes get a held replacement.
+ * No restart delay when the node is the problem (DOWN or DRAIN): SwarmKit waits the delay for
+ * DOWN nodes too; we don't, so a dead node's tasks run elsewhere within 5 s.
+ */
+export function restartSlot(input: ReconcileInput, ts: Task[], plan: Plan, replacement?: (t: Task) => Plan['create'][number]): void {
   const { service, now } = input;
   for (const t of ts) {
     if (!isRunnable(t)) continue;
     const node = t.nodeId ? input.nodes.get(t.nodeId) : undefined;
     const badNode = !!t.nodeId && isInvalidNode(node);
     if (!hasStopped(t) && !badNode) continue;
+    if (!hasStopped(t) && drainStartFirst(input, ts, t, node, plan, replacement)) continue;
     plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
     const policy = restartPolicy(t);
     if (!badNode && !shouldRestart(t, restartsBefore(ts, t, now))) continue;
-    const drained = node?.spec.availability === 'DRAIN';
-    const repl = newTask(service, input.newId(), t.slot, now);
+    const repl = replacement ? replacement(t) : newTask(service, input.newId(), t.slot, now);
     repl.desiredState = TaskState.READY;
-    repl.startAfter = now + (drained ? 0 : policy.delayMs);
+    repl.startAfter = now + (badNode ? 0 : policy.delayMs);
     plan.create.push(repl);
     if (repl.startAfter > now) plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, repl.startAfter);
   }
   startHeld(input, ts, plan);
 }
 
+/**
+ * Drain with update order start-first: the running task stays until its replacement (started at
+ * once, elsewhere) is RUNNING, then it is shut down. Returns true when it handled `t`.
+ */
+function drainStartFirst(input: ReconcileInput, ts: Task[], t: Task, node: Node | undefined, plan: Plan, replacement?: (t: Task) => Plan['create'][number]): boolean {
+  if (!node || node.status.state === 'DOWN' || node.spec.availability !== 'DRAIN') return false;
+  if (input.service.spec.update?.order !== 'start-first' || input.service.spec.mode.kind !== 'replicated') return false;
+  const others = ts.filter((o) => o !== t && isRunnable(o) && !hasStopped(o));
+  if (others.some((o) => o.status.state === TaskState.RUNNING)) {
+    plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
+    return true;
+  }
+  if (others.length > 0) return true; // replacement on its way
+  const repl = replacement ? replacement(t) : newTask(input.service, input.newId(), t.slot, input.now);
+  plan.create.push(repl); // desired RUNNING: starts now, next to the old task
+  return true;
+}
+
 /** A held replacement starts once its delay passed and the slot's older tasks stopped. */
-function startHeld(input: ReconcileInput, ts: Task[], plan: Plan): void {
+export function startHeld(input: Pick<ReconcileInput, 'now' | 'nodes'>, ts: Task[], plan: Plan): void {
   const { now } = input;
   for (const t of ts) {
     if (t.desiredState !== TaskState.READY) continue;
@@ -161,35 +173,26 @@ function startHeld(input: ReconcileInput, ts: Task[], plan: Plan): void {
   }
 }
 
-/** Stateless rolling update: at most `parallelism` slots in flight, stop-first. */
+/** The update supervisor over the kept slots; its status change and rollback go into the plan. */
 function rollingUpdate(input: ReconcileInput, keep: Array<[number, Task[]]>, plan: Plan): void {
   const { service, now } = input;
-  const stopping = new Set(plan.stop.map((s) => s.id));
-  const parallelism = service.spec.update?.parallelism ?? 1;
-  let inFlight = 0;
-  const dirty: Task[][] = [];
-  for (const [, ts] of keep) {
-    const live = ts.filter((t) => isRunnable(t) && !stopping.has(t.id));
-    // In flight: an up-to-date task that is not running yet. Counted even when the slot's old-spec
-    // history is gone (the reaper may delete it first with a small history limit), so a scale-up or
-    // restart during an update also counts: slower, but parallelism is never exceeded.
-    if (live.some((t) => !isTaskDirty(service, t) && t.status.state < TaskState.RUNNING)) inFlight++;
-    if (live.length > 0 && live.every((t) => isTaskDirty(service, t))) dirty.push(live);
-  }
-  let budget = parallelism === 0 ? Infinity : Math.max(0, parallelism - inFlight);
-  for (const live of dirty) {
-    if (budget-- <= 0) break;
-    for (const t of live) plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
-    const first = live[0] as Task;
-    const repl = newTask(service, input.newId(), first.slot, now);
-    repl.desiredState = TaskState.READY;
-    repl.startAfter = now;
-    plan.create.push(repl);
-  }
+  const restarting = new Set(plan.create.map((t) => t.slot));
+  const step = superviseUpdate({
+    service,
+    groups: keep.map(([n, tasks]) => ({ tasks, restarting: restarting.has(n) })),
+    stopping: new Set(plan.stop.map((s) => s.id)),
+    now,
+    replacement: (g) => newTask(service, input.newId(), (g.tasks[0] as Task).slot, now),
+  });
+  plan.create.push(...step.create);
+  plan.stop.push(...step.stop);
+  if (step.status) plan.updateStatus = step.status;
+  if (step.rollback) plan.rollback = true;
+  if (step.wakeAt !== undefined) plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, step.wakeAt);
 }
 
 /** Task reaper: removed tasks go once stopped; history beyond the limit goes oldest-first. */
-function reapSlot(input: ReconcileInput, ts: Task[], plan: Plan): void {
+export function reapSlot(input: Pick<ReconcileInput, 'historyLimit'>, ts: Task[], plan: Plan): void {
   const stoppingNow = new Set(plan.stop.map((s) => s.id));
   for (const t of ts) {
     if (t.desiredState === TaskState.REMOVE && (t.status.state >= TaskState.COMPLETE || t.status.state < TaskState.ASSIGNED)) {

@@ -1,8 +1,33 @@
 /** Helpers shared by the orchestrators: making tasks and deciding when one is stale. */
-import { type Node, type RestartPolicy, type Service, type Task, TaskState, isTerminal } from '@swarm/shared';
+import { type Node, type RestartPolicy, type Service, type Task, TaskState, type UpdateStatus, isTerminal } from '@swarm/shared';
 import type { NewObject } from '../store/tx.js';
 
 export type NewTask = NewObject<'tasks'>;
+
+/** What a reconciler wants written: tasks to create, stop, start and delete, and service status changes. */
+export interface Plan {
+  create: NewTask[];
+  /** Raise desired state (SHUTDOWN for restarts and updates, REMOVE for scale-down). */
+  stop: Array<{ id: string; desiredState: TaskState }>;
+  /** Held replacements (desired READY) that may start now. */
+  start: string[];
+  /** Tasks to delete from the store (history beyond the limit, removed tasks that stopped). */
+  remove: string[];
+  /** New update status for the service. */
+  updateStatus?: UpdateStatus;
+  /** Swap the service back to its previous spec (automatic rollback). */
+  rollback?: boolean;
+  /** When to reconcile again (restart delay, update delay or monitor window). */
+  wakeAt?: number;
+}
+
+export function emptyPlan(): Plan {
+  return { create: [], stop: [], start: [], remove: [] };
+}
+
+export function wakeAt(plan: Plan, at: number): void {
+  plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, at);
+}
 
 export function newTask(service: Service, id: string, slot: number, now: number, nodeId?: string): NewTask {
   return {

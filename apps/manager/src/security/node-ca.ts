@@ -18,7 +18,7 @@ import type { TrustState } from './trust.js';
 
 export const ROLE_OU = { MANAGER: 'swarm-manager', WORKER: 'swarm-worker' } as const;
 
-interface IssueRequest { csr: string; availability: string }
+interface IssueRequest { csr: string; availability: string; labels?: Record<string, string> }
 interface IssueResponse { node_id: string; certificate: string; root_ca: string; role: string; cluster_id: string }
 
 export interface NodeCADeps {
@@ -29,6 +29,23 @@ export interface NodeCADeps {
   minCertExpiryMs: number;
   /** Join attempts per client address: burst, then this many per minute. */
   joinRateLimit?: { burst: number; perMinute: number } | undefined;
+}
+
+/**
+ * Node labels given at join: keys as Docker/SwarmKit labels are written
+ * (letters, digits, `.`, `-`, `_`, `/`, starting and ending with a letter or
+ * digit), values printable without newlines; bounded sizes.
+ */
+export const MAX_NODE_LABELS = 64;
+const LABEL_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9._\/-]{0,253}[A-Za-z0-9])?$/;
+export function validateNodeLabels(labels: Record<string, string>): string | undefined {
+  const entries = Object.entries(labels);
+  if (entries.length > MAX_NODE_LABELS) return `labels: at most ${MAX_NODE_LABELS}, got ${entries.length}`;
+  for (const [k, v] of entries) {
+    if (!LABEL_KEY.test(k)) return `label key "${k}": must be 1-255 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit`;
+    if (v.length > 4096 || /[\u0000-\u001f\u007f]/.test(v)) return `label "${k}": the value must be at most 4096 characters without control characters`;
+  }
+  return undefined;
 }
 
 const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
@@ -85,6 +102,9 @@ export function createNodeCA(deps: NodeCADeps): grpc.UntypedServiceImplementatio
     }
     const availability = (req.availability || 'ACTIVE') as NodeAvailability;
     if (!['ACTIVE', 'PAUSE', 'DRAIN'].includes(availability)) throw grpcError(grpc.status.INVALID_ARGUMENT, `availability: must be ACTIVE, PAUSE or DRAIN, not "${req.availability}"`);
+    const labels = req.labels ?? {};
+    const bad = validateNodeLabels(labels);
+    if (bad) throw grpcError(grpc.status.INVALID_ARGUMENT, bad);
     const nodeId = newId();
     const issued = await issueForNode(deps, { nodeId, role, csrPem: req.csr, publicKeyHash: csr.publicKeyHash });
     if (!issued.ok) throw grpcError(grpc.status.INVALID_ARGUMENT, issued.error);
@@ -93,7 +113,7 @@ export function createNodeCA(deps: NodeCADeps): grpc.UntypedServiceImplementatio
       if (reused) return err(`this key is already certified for node ${reused.id} (replayed request?)`);
       const c = tx.create('nodes', {
         id: nodeId,
-        spec: { annotations: { name: '', labels: {} }, desiredRole: role, membership: 'ACCEPTED', availability },
+        spec: { annotations: { name: '', labels: { ...labels } }, desiredRole: role, membership: 'ACCEPTED', availability },
         status: { state: 'UNKNOWN', message: 'joined; waiting for the agent', addr: peer.ip },
         role,
         certificate: issued.value.node,

@@ -12,6 +12,8 @@ import { WebSocketServer } from 'ws';
 import { appRouter } from '../api/root.js';
 import type { ApiContext, Caller } from '../api/trpc.js';
 import type { AuthGate } from '../auth/http.js';
+import { advertise, issuedBy } from '../install/commands.js';
+import { createInstallHandler, isInstallPath } from './install.js';
 import { createStaticHandler } from './static.js';
 
 export interface ApiServer {
@@ -41,6 +43,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const createContext = ({ req }: { req: http.IncomingMessage }) => opts.context(callerOf(req));
   const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
   const statics = createStaticHandler(opts.webDir);
+  const install = createInstallHandler({ context: opts.context, webDir: opts.webDir, scheme: opts.tls ? 'https' : 'http' });
   const refuse = (res: http.ServerResponse, r: { status: number; message: string; location?: string }) =>
     void res.writeHead(r.status, r.location ? { location: r.location } : { 'content-type': 'application/json' }).end(r.location ? '' : JSON.stringify({ error: r.message }));
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -54,7 +57,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const no = auth?.check(req, 'page');
-    return no ? refuse(res, no) : statics(req, res);
+    return no ? refuse(res, no) : isInstallPath(url) ? install(req, res) : statics(req, res);
   };
   const server = opts.tls ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : http.createServer(handler);
   server.keepAliveTimeout = 5_000;
@@ -86,6 +89,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   } else {
     const a = server.address();
     address = typeof a === 'object' && a ? `${listen.host}:${a.port}` : `${listen.host}:${listen.port}`;
+    const { store } = opts.context({ kind: 'socket' });
+    const ca = store.view((tx) => tx.list('clusters')[0])?.rootCa?.caCert;
+    const host = /^(0\.0\.0\.0|::)$/.test(listen.host) ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    advertise(store, { url: `${opts.tls ? 'https' : 'http'}://${host}:${typeof a === 'object' && a ? a.port : listen.port}`, clusterCaTls: !!opts.tls && !!ca && issuedBy(opts.tls.certPem, ca) });
   }
   return {
     address,

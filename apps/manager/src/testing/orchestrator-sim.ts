@@ -6,6 +6,7 @@
  * are simulated by the test.
  */
 import { type Node, type Service, type Task, TaskState } from '@swarm/shared';
+import { serviceAfter } from '../orchestrator/orchestrator.js';
 import { type Plan, reconcileReplicated } from '../orchestrator/replicated.js';
 
 export interface World {
@@ -53,6 +54,8 @@ export function applyPlan(w: World, plan: Plan): void {
     }
   }
   for (const id of plan.remove) w.tasks.delete(id);
+  const next = serviceAfter(w.service, plan);
+  if (next) w.service = { ...next, meta: { ...next.meta, version: v } };
 }
 
 export function setTask(w: World, t: Task, patch: Partial<Task>): void {

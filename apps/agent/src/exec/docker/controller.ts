@@ -6,8 +6,8 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL, err, ok, type Result, type Task } from '@swarm/shared';
-import { aborted, done, fatal, type Controller, type ExecFailure, type Observed, type OpResult } from '../executor.js';
-import { dockerMessage, statusCode } from './engine.js';
+import { aborted, done, fatal, temporary, type Controller, type ExecFailure, type Observed, type OpResult } from '../executor.js';
+import { dockerMessage, isConnectionError, statusCode } from './engine.js';
 import { eventQueue, type EngineEvent, type EventHub } from './events.js';
 import { createOptions, exitMessage, graceSeconds, hasHealthcheck } from './spec.js';
 
@@ -17,24 +17,40 @@ export interface DockerControllerDeps {
   engineAddr: string;
   extraLabels: Record<string, string>;
   logger?: Logger;
+  /** Shared by the node's controllers: when the engine last answered. */
+  engine?: { lastOk?: number };
 }
+
+/** How long an engine that stopped answering is waited for (steps retried every second) before tasks fail. */
+export const ENGINE_RESTART_GRACE_MS = 60_000;
 
 type Inspect = Docker.ContainerInspectInfo;
 
 export function createDockerController(task: Task, deps: DockerControllerDeps): Controller {
   const { docker, events } = deps;
   let containerId: string | undefined;
-  const fail = (e: unknown, extra: Partial<ExecFailure> = {}) => fatal(dockerMessage(e, deps.engineAddr), extra);
+  /**
+   * An engine that cannot be reached (restarting dockerd) is a temporary error: the step is retried
+   * every second until the engine answers, then the container is re-inspected and its real state
+   * reported (a container that died with the engine fails and is replaced by the orchestrator).
+   */
+  const fail = (e: unknown, extra: Partial<ExecFailure> = {}) =>
+    isConnectionError(e) && restarting() ? temporary(dockerMessage(e, deps.engineAddr)) : fatal(dockerMessage(e, deps.engineAddr), extra);
+  /** The engine answered recently, so an unreachable engine is restarting (an engine never seen is simply down: fatal). */
+  const restarting = () => deps.engine !== undefined && deps.engine.lastOk !== undefined && Date.now() - deps.engine.lastOk < ENGINE_RESTART_GRACE_MS;
 
   /** The task's container, by cached ID or by task-ID label. */
   async function find(): Promise<Result<Inspect | undefined, unknown>> {
     try {
       if (!containerId) {
         const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.taskId}=${task.id}`] } });
+        if (deps.engine) deps.engine.lastOk = Date.now();
         containerId = list[0]?.Id;
         if (!containerId) return ok(undefined);
       }
-      return ok(await docker.getContainer(containerId).inspect());
+      const info = await docker.getContainer(containerId).inspect();
+      if (deps.engine) deps.engine.lastOk = Date.now();
+      return ok(info);
     } catch (e) {
       if (statusCode(e) === 404) {
         containerId = undefined;
@@ -93,7 +109,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
       const q = eventQueue(events, c.Id);
       try {
         const connected = await events.ready();
-        if (!connected.ok) return fatal(connected.error);
+        if (!connected.ok) return restarting() ? temporary(connected.error) : fatal(connected.error);
         let fresh = await find();
         if (!fresh.ok) return fail(fresh.error);
         if (!fresh.value) return fatal('container not found');

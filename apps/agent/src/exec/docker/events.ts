@@ -62,6 +62,9 @@ export function createEventHub(docker: Docker, labelFilter: string[], engineAddr
         }
       });
       s.on('error', (e: unknown) => logger?.warn({ err: e }, 'docker event stream error'));
+      // The engine going away aborts the response; readline re-emits that as 'error', which must
+      // not crash the agent (the 'close' that follows reports the stream lost).
+      rl.on('error', (e: unknown) => logger?.warn({ err: e }, 'docker event stream aborted'));
       return ok(undefined);
     } catch (e) {
       if (gen === generation) connecting = undefined;

@@ -22,7 +22,7 @@ export function createDockerExecutor(opts: DockerExecutorOptions = {}): Executor
   const docker = connectEngine(engineAddr);
   const labelFilter = [`${LABEL.managed}=true`, ...Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`)];
   const events = createEventHub(docker, labelFilter, engineAddr, opts.logger);
-  const deps = { docker, events, engineAddr, extraLabels, ...(opts.logger ? { logger: opts.logger } : {}) };
+  const deps = { docker, events, engineAddr, extraLabels, engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
 
   return {
     name: 'docker',

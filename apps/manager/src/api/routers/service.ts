@@ -1,6 +1,6 @@
 import { RefInput, ServiceCreateInput, ServiceScaleInput, ServiceUpdateInput, type ServiceSpec } from '@swarm/shared';
 import { resolve } from '../../control/resolve.js';
-import { createService, removeService, scaleService, serviceCounts, updateService } from '../../control/services.js';
+import { createService, removeService, rollbackService, scaleService, serviceCounts, updateService } from '../../control/services.js';
 import { publicProcedure, router, unwrap } from '../trpc.js';
 
 export const serviceRouter = router({
@@ -15,5 +15,7 @@ export const serviceRouter = router({
     .input(ServiceUpdateInput)
     .mutation(async ({ ctx, input }) => unwrap(await updateService(ctx.store, { ...input, spec: input.spec as ServiceSpec }))),
   scale: publicProcedure.input(ServiceScaleInput).mutation(async ({ ctx, input }) => unwrap(await scaleService(ctx.store, input.ref, input.replicas))),
+  /** Return to the previous spec (SwarmKit `UpdateService` with rollback = PREVIOUS). */
+  rollback: publicProcedure.input(RefInput).mutation(async ({ ctx, input }) => unwrap(await rollbackService(ctx.store, input.ref))),
   remove: publicProcedure.input(RefInput).mutation(async ({ ctx, input }) => unwrap(await removeService(ctx.store, input.ref))),
 });
