@@ -4,14 +4,19 @@
  * and on any tRPC query over HTTP (the dashboard must not poll: its data
  * comes from the one WebSocket stream; HTTP is for mutations only). The one
  * exception is a short list of one-shot facts the stream does not carry
- * (who is signed in, the API token list), each allowed a few times per test:
- * more than that would be polling.
+ * (who is signed in, the API token list, the Join page's install commands),
+ * each allowed a few times per test: more than that would be polling.
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { startSwarmd, type SwarmNode } from './swarmd.js';
 
-/** Queries the dashboard may send over HTTP: facts not in the stream, fetched once (and after a change). */
-const ONE_SHOT = new Set(['auth.me', 'auth.listTokens']);
+/**
+ * Queries the dashboard may send over HTTP: facts not in the stream, fetched
+ * once (and after a change): who is signed in, the API tokens, and the Join
+ * page's commands (`cluster.joinCommands`, refetched when the live cluster
+ * object changes, e.g. a token rotation).
+ */
+const ONE_SHOT = new Set(['auth.me', 'auth.listTokens', 'cluster.joinCommands']);
 const MAX_ONE_SHOT = 8;
 
 export interface PageGuard {

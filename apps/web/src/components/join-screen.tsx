@@ -1,5 +1,5 @@
 'use client';
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Node } from '@swarm/shared';
@@ -7,7 +7,7 @@ import { useCluster, useNodes, useSynced } from '../live/hooks';
 import { nodeName, sortedNodes } from '../live/selectors';
 import { certFingerprint } from '../lib/cert';
 import { age } from '../lib/format';
-import { DEFAULT_STATE_DIR, isLocalOnly, joinAddress, joinCommand } from '../lib/join';
+import { DEFAULT_STATE_DIR, installCommand, isLocalOnly, joinAddress, joinCommand } from '../lib/join';
 import { useNow } from '../lib/use-now';
 import { errorMessage } from '../trpc/errors';
 import { useTRPC } from '../trpc/react';
@@ -33,6 +33,31 @@ function useFingerprint(caCert: string | undefined): string | undefined {
     };
   }, [caCert]);
   return fp?.cert === caCert ? fp?.value : undefined;
+}
+
+/**
+ * `cluster.joinCommands`: the installer one-liners and the remote API address
+ * to join (the manager's bind address with a wildcard host replaced by the
+ * host this page was loaded from). Not in the stream, so it is a query — asked
+ * once, and again only when what it is derived from changes in the live
+ * store (`changeKey`: the cluster object's version, e.g. after a token
+ * rotation, and the managers' addresses). No polling.
+ */
+function useJoinCommands(changeKey: string | undefined) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const origin = typeof window === 'undefined' ? undefined : window.location.origin;
+  const query = useQuery({ ...trpc.cluster.joinCommands.queryOptions({ url: origin }), enabled: origin !== undefined && changeKey !== undefined });
+  const seen = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (changeKey === undefined || seen.current === changeKey) return;
+    const key = trpc.cluster.joinCommands.queryKey();
+    // A change while the page is open, or an answer cached from an earlier visit
+    // (the cluster may have changed meanwhile): ask again, once.
+    if (seen.current !== undefined || queryClient.getQueriesData({ queryKey: key }).some(([, d]) => d !== undefined)) void queryClient.invalidateQueries({ queryKey: key });
+    seen.current = changeKey;
+  }, [changeKey, queryClient, trpc]);
+  return query;
 }
 
 /** Rotates one join token behind a confirmation dialog. */
@@ -134,7 +159,8 @@ export function JoinScreen() {
   const cluster = useCluster();
   const nodes = useNodes();
   const list = useMemo(() => sortedNodes(nodes), [nodes]);
-  const addr = useMemo(() => joinAddress(nodes.values()), [nodes]);
+  const liveAddr = useMemo(() => joinAddress(nodes.values()), [nodes]);
+  const joinQ = useJoinCommands(synced && cluster ? `${cluster.meta.version}|${liveAddr ?? ''}` : undefined);
   const fingerprint = useFingerprint(cluster?.rootCa?.caCert);
   const [hostname, setHostname] = useState('');
   const [stateDir, setStateDir] = useState(DEFAULT_STATE_DIR);
@@ -149,7 +175,14 @@ export function JoinScreen() {
   const tokens = cluster?.rootCa?.joinTokens;
   if (!tokens) return <EmptyState title="This cluster has no CA yet">Nodes cannot join until the manager has set up the cluster CA.</EmptyState>;
 
+  const join = joinQ.data;
+  // Right after a rotation the stream has the new token before the refetch answers: never show the old one.
+  const current = join && join.worker.token === tokens.worker && join.manager.token === tokens.manager ? join : undefined;
+  // The address comes from the server (wildcard binds resolved); the live one only if the query failed.
+  const addr = current?.remoteApi ?? (joinQ.isError ? liveAddr : undefined);
   const command = addr ? joinCommand({ addr, token: tokens.worker, hostname, stateDir }) : undefined;
+  const install = current?.worker.install ? installCommand(current.worker.install, { hostname, stateDir }) : undefined;
+  const pending = !current && !joinQ.isError;
   return (
     <>
       <PageHeader title="Join a node" meta="Add a worker to this cluster: run the command on the new machine." />
@@ -167,7 +200,7 @@ export function JoinScreen() {
       <section className="card" aria-labelledby="join-worker">
         <div className="card__head">
           <h2 id="join-worker" className="card__title">
-            Worker join command
+            Add a worker
           </h2>
           <RotateButton role="worker" onRotated={setRotated} />
         </div>
@@ -181,10 +214,29 @@ export function JoinScreen() {
             <input className="input input--mono" value={stateDir} onChange={(e) => setStateDir(e.target.value)} spellCheck={false} autoComplete="off" />
           </label>
         </div>
+
+        <h3 className="join__step" id="join-install-title">
+          Install and join <span className="sub">— on the new machine (Linux, Node.js 20+), as root</span>
+        </h3>
+        {install ? (
+          <CopyField value={install} label="worker install command" testId="join-install-worker" multiline />
+        ) : (
+          <p className="muted" data-testid="join-install-pending">
+            {pending ? 'Loading the install command…' : 'This manager serves no installer.'}
+          </p>
+        )}
+        <p className="field__hint">
+          Downloads swarmd from this manager, checks it against the cluster CA named in the token, joins and starts it as a service. Re-running it is
+          safe; <span className="mono">/usr/local/bin/swarm-uninstall</span> removes it again.
+        </p>
+
+        <h3 className="join__step" id="join-swarmd-title">
+          Or run swarmd yourself <span className="sub">— where swarmd is already installed</span>
+        </h3>
         {command ? (
           <CopyField value={command} label="worker join command" testId="join-command-worker" multiline />
         ) : (
-          <p className="muted">Waiting for the manager to report its remote API address…</p>
+          <p className="muted">{pending ? 'Loading the join command…' : 'Waiting for the manager to report its remote API address…'}</p>
         )}
         {addr && isLocalOnly(addr) && (
           <p className="field__hint" data-testid="join-addr-local">
@@ -202,9 +254,20 @@ export function JoinScreen() {
           <RotateButton role="manager" onRotated={setRotated} />
         </div>
         <p className="field__hint">
-          Joining as a manager needs replicated managers, which this version does not have: a join with this token is refused. Keep it secret all the same.
+          Joining as a manager needs replicated managers, which this version does not have: a join with this token is refused, and the installer
+          stops before changing anything. Keep the token secret all the same.
         </p>
         <CopyField value={tokens.manager} label="manager join token" testId="join-token-manager" multiline />
+        {current?.manager.install && (
+          <div className="join__unsupported" data-testid="join-install-manager-row">
+            <span className="field__label">
+              Manager install command <span className="pill pill--warn pill--inline" data-testid="manager-install-unsupported">not supported yet</span>
+            </span>
+            <code className="copy-field__value copy-field__value--wrap" data-testid="join-install-manager" aria-disabled="true">
+              {current.manager.install}
+            </code>
+          </div>
+        )}
       </section>
 
       <section className="card" aria-labelledby="join-ca">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Node } from '@swarm/shared';
-import { isLocalOnly, joinAddress, joinArgs, joinCommand } from './join';
+import { installCommand, isLocalOnly, joinAddress, joinArgs, joinCommand } from './join';
 
 const node = (id: string, ms?: Partial<NonNullable<Node['managerStatus']>>): Node =>
   ({ id, managerStatus: ms ? { raftId: id, addr: '', leader: false, reachability: 'REACHABLE', ...ms } : undefined }) as unknown as Node;
@@ -31,5 +31,16 @@ describe('joinCommand', () => {
     expect(isLocalOnly('0.0.0.0:4242')).toBe(true);
     expect(isLocalOnly('[::1]:4242')).toBe(true);
     expect(isLocalOnly('10.1.2.3:4242')).toBe(false);
+  });
+});
+
+describe('installCommand', () => {
+  const line = 'curl -fsSL http://10.0.0.1:4280/install.sh | sh -s - --join-token SWMTKN-1-abc-def';
+  it('is the server line as is by default', () => {
+    expect(installCommand(line, {})).toBe(line);
+    expect(installCommand(line, { hostname: ' ', stateDir: '/var/lib/swarmd' })).toBe(line);
+  });
+  it('appends the hostname and a non-default state dir as installer flags', () => {
+    expect(installCommand(line, { hostname: 'node-2', stateDir: '/srv/swarmd' })).toBe(`${line} --hostname node-2 --state-dir /srv/swarmd`);
   });
 });

@@ -44,3 +44,15 @@ export function joinArgs({ addr, token, hostname, stateDir }: JoinCommandInput):
 export function joinCommand(input: JoinCommandInput): string {
   return ['swarmd', ...joinArgs(input)].map(shellWord).join(' ');
 }
+
+/**
+ * The installer one-liner from `cluster.joinCommands` (`curl … | sh -s - --join-token …`),
+ * with the page's optional fields appended as installer flags: `--hostname`, and
+ * `--state-dir` when it is not the default. Unchanged when both are left as is.
+ */
+export function installCommand(line: string, { hostname, stateDir }: { hostname?: string | undefined; stateDir?: string | undefined }): string {
+  const name = hostname?.trim();
+  const dir = stateDir?.trim();
+  const extra = [...(name ? ['--hostname', name] : []), ...(dir && dir !== DEFAULT_STATE_DIR ? ['--state-dir', dir] : [])];
+  return extra.length ? `${line} ${extra.map(shellWord).join(' ')}` : line;
+}
