@@ -32,6 +32,10 @@ async function endToEnd(): Promise<{ converge_ms: number; rss_mb: number; join_m
   const manager: Node = await startNode({ executor: 'sim', hostname: 'bench-mgr', runLabel: 'bench-sched', extraArgs: ['--join-rate', '100000000', '--log-level', 'warn'] });
   let sims: Awaited<ReturnType<typeof startSimNodes>> | undefined;
   try {
+    // Thousands of agents share this process's CPU with the manager's: a 1-5 s heartbeat would be missed
+    // under load, nodes marked DOWN and their tasks replaced (measured: 68 of 200 nodes DOWN, 9,000
+    // replacement tasks). The benchmark measures placement and delivery, so heartbeats are relaxed.
+    await manager.client.cluster.update.mutate({ heartbeatPeriodMs: 60_000 });
     // The manager's own agent would take tasks too: drain it so only simulated nodes count.
     await manager.client.node.update.mutate({ ref: manager.id(), availability: 'DRAIN' });
     const token = (await manager.client.cluster.inspect.query()).rootCa!.joinTokens.worker;
@@ -49,7 +53,7 @@ async function endToEnd(): Promise<{ converge_ms: number; rss_mb: number; join_m
     const join_ms = performance.now() - j0;
     log(`  ${NODES} nodes ready in ${Math.round(join_ms)} ms; creating ${TASKS} tasks`);
     const t0 = performance.now();
-    const svc = await manager.client.service.create.mutate({
+    const create = () => manager.client.service.create.mutate({
       spec: {
         annotations: { name: 'bench', labels: {} },
         task: {
@@ -60,6 +64,8 @@ async function endToEnd(): Promise<{ converge_ms: number; rss_mb: number; join_m
         mode: { kind: 'replicated', replicas: TASKS },
       },
     });
+    // A keep-alive socket the manager just closed can fail the request (EPIPE): look before retrying.
+    const svc = await create().catch(async () => (await manager.client.service.get.query({ ref: 'bench' }).catch(() => undefined)) ?? create());
     let last = 0;
     await until(
       async () => {
@@ -92,8 +98,7 @@ async function main(): Promise<void> {
   const suffix = e2e ? (e2e.tasks === 100_000 && e2e.nodes === 5000 ? '100k' : `${e2e.tasks}_on_${e2e.nodes}`) : '';
   report(
     {
-      place_per_s_pure: Math.round(median(pure)),
-      place_per_s_loop: Math.round(median(loop)),
+      ...(RUNS > 0 ? { place_per_s_pure: Math.round(median(pure)), place_per_s_loop: Math.round(median(loop)) } : {}),
       ...(e2e ? { [`converge_${suffix}_ms`]: Math.round(e2e.converge_ms), [`manager_rss_mb_${suffix}`]: e2e.rss_mb, e2e_nodes: e2e.nodes, e2e_tasks: e2e.tasks, join_ms: Math.round(e2e.join_ms) } : {}),
       targets: { place_per_s_pure: 5000, converge_100k_ms: 60_000, manager_rss_mb_100k: 1500 },
       baselines: { kube_scheduler_ci_floor_pods_per_s: [160, 810], nomad_c1m_containers_per_s: 3750 },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Service, type ServiceSpec, TaskState, ok } from '@swarm/shared';
 import { createStore, type Store } from '../store/store.js';
 import { makeNode, makeTask, serviceSpec, taskSpec } from '../testing/fixtures.js';
-import { createService, removeService, scaleService, serviceCounts, updateService } from './services.js';
+import { createService, removeService, rollbackService, scaleService, serviceCounts, updateService } from './services.js';
 
 const S = TaskState;
 
@@ -192,5 +192,41 @@ describe('serviceCounts', () => {
       return ok(undefined);
     });
     expect(store.view((tx) => serviceCounts(tx, svc))).toEqual({ running: 1, desired: 4 });
+  });
+});
+
+describe('rollbackService and job iterations (issue 6)', () => {
+  it('swaps spec and previous spec (versions too) and sets rollback_started "manually requested rollback"', async () => {
+    const store = createStore();
+    const v1 = await created(store, serviceSpec('web'));
+    const u = await updateService(store, { ref: 'web', spec: withImage(v1.spec, 'nginx:2') });
+    if (!u.ok) throw new Error(u.error.message);
+    const r = await rollbackService(store, 'web');
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.spec.task.container.image).toBe(v1.spec.task.container.image);
+    expect(r.value.specVersion).toBe(v1.specVersion);
+    expect(r.value.previousSpec?.task.container.image).toBe('nginx:2');
+    expect(r.value.previousSpecVersion).toBe(u.value.specVersion);
+    expect(r.value.updateStatus).toMatchObject({ state: 'rollback_started', message: 'manually requested rollback' });
+  });
+
+  it('refuses a service without a previous spec, and unknown services', async () => {
+    const store = createStore();
+    await created(store, serviceSpec('web'));
+    const r = await writesNothing(store, () => rollbackService(store, 'web'));
+    expect(r).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'service web does not have a previous spec' } });
+    expect(await rollbackService(store, 'nope')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
+  it('an update during an update clears the status (supersedes it); a job update starts a new iteration', async () => {
+    const store = createStore();
+    const svc = await created(store, serviceSpec('web'));
+    await store.update((tx) => tx.update('services', { ...(tx.get('services', svc.id) as Service), updateStatus: { state: 'updating', startedAt: 1, message: 'update in progress' } }));
+    const u = await updateService(store, { ref: 'web', spec: withImage(svc.spec, 'nginx:3') });
+    expect(u.ok && u.value.updateStatus).toBe(undefined);
+    const job = await created(store, serviceSpec('job', { mode: { kind: 'replicated-job', maxConcurrent: 1, totalCompletions: 2 } }));
+    expect(job.jobStatus?.jobIteration).toBe(0);
+    const j2 = await updateService(store, { ref: 'job', spec: withImage(job.spec, 'nginx:4') });
+    expect(j2.ok && j2.value.jobStatus?.jobIteration).toBe(1);
   });
 });

@@ -12,6 +12,7 @@
  * No React and no IO here: this module is plain data and is unit-testable.
  */
 import type { Cluster, CommitEvent, Node, Service, StoreChange, StoreSnapshot, TableName, Task, WatchMessage } from '@swarm/shared';
+import { events as deriveEvents, MAX_EVENTS, type LiveEvent } from './events';
 
 export type ConnectionStatus =
   /** Not yet connected, or waiting for the first snapshot. */
@@ -33,6 +34,8 @@ export interface LiveState {
   readonly connection: ConnectionStatus;
   /** Wall-clock ms when the last snapshot/commit arrived. */
   readonly updatedAt: number;
+  /** Timeline derived from the commits this tab received (`events.ts`), newest first, at most `MAX_EVENTS`. */
+  readonly events: readonly LiveEvent[];
 }
 
 type Versioned = { id: string; meta: { version: number } };
@@ -46,6 +49,7 @@ export const initialLiveState: LiveState = {
   clusters: new Map(),
   connection: { kind: 'connecting' },
   updatedAt: 0,
+  events: [],
 };
 
 function byId<T extends { id: string }>(items: readonly T[]): Map<string, T> {
@@ -106,6 +110,9 @@ export function createLiveStore(opts: LiveStoreOptions = {}): LiveStore {
   /** Tables already copied in the pending batch (safe to mutate in place). */
   let owned = new Set<TableName>();
   let scheduled = false;
+  /** Event log, oldest first; published newest-first into `state.events` once per read. */
+  let log: LiveEvent[] = [];
+  let logDirty = false;
 
   const notify = () => {
     if (scheduled) return;
@@ -117,6 +124,14 @@ export function createLiveStore(opts: LiveStoreOptions = {}): LiveStore {
   };
 
   const applyCommit = (event: CommitEvent) => {
+    // Derive the timeline from the tables as they were before this commit.
+    const derived = deriveEvents(event, state);
+    if (derived.length > 0) {
+      for (const e of derived) log.push(e);
+      // Trim in chunks so a steady stream does not shift the array every commit.
+      if (log.length > MAX_EVENTS + 256) log = log.slice(log.length - MAX_EVENTS);
+      logDirty = true;
+    }
     const next: Record<TableName, ReadonlyMap<string, Versioned>> = {
       nodes: state.nodes,
       services: state.services,
@@ -138,6 +153,13 @@ export function createLiveStore(opts: LiveStoreOptions = {}): LiveStore {
     getState() {
       // Once React may have seen these maps, the next commit must copy them again.
       if (owned.size > 0) owned = new Set();
+      if (logDirty) {
+        logDirty = false;
+        const start = Math.max(0, log.length - MAX_EVENTS);
+        const out: LiveEvent[] = [];
+        for (let i = log.length - 1; i >= start; i--) out.push(log[i] as LiveEvent);
+        state = { ...state, events: out };
+      }
       return state;
     },
     subscribe(listener) {
