@@ -4,7 +4,8 @@
  *   remove_10_ms:   service rm → every container gone
  * and the same two figures for Docker's swarm mode in the same engine
  * (docker_converge_10_ms, docker_remove_10_ms), median of N runs each,
- * interleaved so machine noise hits both alike.
+ * interleaved so machine noise hits both alike. Both sides use the host network
+ * (BENCH_NETWORK=none runs ours isolated, which costs a network namespace per container).
  */
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
@@ -12,6 +13,8 @@ import { type Node, startNode } from '../../apps/manager/test/harness.js';
 import { machine, median, report, until } from '../lib.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+/** Swarm mode's tasks here use the host network (it cannot use `none`); ours match it by default. */
+const NETWORK = process.env['BENCH_NETWORK'] === 'none' ? 'none' : 'host';
 const REPLICAS = 10;
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
   const info = await docker.info();
   const weInitialisedSwarm = info.Swarm?.LocalNodeState !== 'active';
   if (weInitialisedSwarm) execFileSync('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377'], { stdio: 'ignore' });
-  const node = await startNode({ runLabel: `bench-${Date.now().toString(36)}` });
+  const node = await startNode({ runLabel: `bench-${Date.now().toString(36)}`, extraArgs: ['--container-network', NETWORK] });
   const a: Array<{ converge: number; remove: number }> = [];
   const b: Array<{ converge: number; remove: number }> = [];
   try {
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
     docker_remove_10_ms: median(b.map((x) => x.remove)),
   };
   report(
-    { ...f, converge_ratio_vs_docker: +(f.converge_10_ms / f.docker_converge_10_ms).toFixed(2), remove_ratio_vs_docker: +(f.remove_10_ms / f.docker_remove_10_ms).toFixed(2), runs: RUNS },
+    { ...f, converge_ratio_vs_docker: +(f.converge_10_ms / f.docker_converge_10_ms).toFixed(2), remove_ratio_vs_docker: +(f.remove_10_ms / f.docker_remove_10_ms).toFixed(2), runs: RUNS, network: NETWORK },
     { machine: machine(), ours: a.map((x) => ({ converge: Math.round(x.converge), remove: Math.round(x.remove) })), docker: b.map((x) => ({ converge: Math.round(x.converge), remove: Math.round(x.remove) })) },
   );
 }

@@ -27,6 +27,7 @@ export const SwarmdOptionsSchema = z.object({
   executor: z.enum(['docker', 'process', 'sim', 'auto']),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   webDir: z.string().optional(),
+  containerNetwork: z.enum(['none', 'host']),
   joinRate: z.coerce.number().int().positive().optional(),
   httpTlsCert: z.string().min(1).optional(),
   httpTlsKey: z.string().min(1).optional(),
@@ -102,6 +103,7 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     .option('--engine-addr <addr>', 'Docker Engine address', 'unix:///var/run/docker.sock')
     .addOption(new Option('--executor <kind>', 'how tasks run (auto: docker when the engine answers, else process)').choices(['docker', 'process', 'sim', 'auto']).default('auto'))
     .addOption(new Option('-l, --log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--container-network <mode>', 'network of task containers that publish no ports: none (isolated) or host').choices(['none', 'host']).default('none'))
     .option('--web-dir <dir>', 'dashboard static files (default: the built apps/web/out)')
     .option('--http-tls-cert <file>', 'PEM certificate (chain) for the dashboard over HTTPS')
     .option('--http-tls-key <file>', 'PEM key for --http-tls-cert')

@@ -35,7 +35,7 @@ async function makeExecutor(o: SwarmdOptions, log: Logger): Promise<Executor> {
   const extraLabels = testRun ? { 'com.swarm.test-run': testRun } : undefined;
   switch (kind) {
     case 'docker':
-      return createDockerExecutor({ engineAddr: o.engineAddr, logger: log, ...(extraLabels ? { extraLabels } : {}) });
+      return createDockerExecutor({ engineAddr: o.engineAddr, logger: log, network: o.containerNetwork, ...(extraLabels ? { extraLabels } : {}) });
     case 'process':
       return createProcessExecutor({ logger: log });
     case 'sim':

@@ -8,9 +8,11 @@ import { ClusterSummary } from './cluster-summary';
 import { ConnectionBadge } from './connection-badge';
 
 const NAV = [
-  { href: '/', label: 'Services', match: (p: string) => p === '/' || p.startsWith('/services') },
+  { href: '/', label: 'Overview', match: (p: string) => p === '/' },
+  { href: '/services', label: 'Services', match: (p: string) => p.startsWith('/services') },
   { href: '/nodes', label: 'Nodes', match: (p: string) => p.startsWith('/nodes') },
   { href: '/tasks', label: 'Tasks', match: (p: string) => p.startsWith('/tasks') },
+  { href: '/events', label: 'Events', match: (p: string) => p.startsWith('/events') },
   { href: '/join', label: 'Join', match: (p: string) => p.startsWith('/join') },
   { href: '/settings', label: 'Settings', match: (p: string) => p.startsWith('/settings') },
 ] as const;

@@ -12,7 +12,7 @@ export function RemoveServiceButton({ service }: { service: Service }) {
   const router = useRouter();
   const [confirming, setConfirming] = useState(false);
   const name = service.spec.annotations.name;
-  const remove = useMutation(trpc.service.remove.mutationOptions({ onSuccess: () => router.push('/') }));
+  const remove = useMutation(trpc.service.remove.mutationOptions({ onSuccess: () => router.push('/services') }));
 
   if (!confirming) {
     return (

@@ -31,7 +31,7 @@ export function ServiceDetail({ id }: { id: string }) {
   if (!service) {
     return (
       <EmptyState title="Service not found">
-        It may have been removed. <Link href="/">Back to services</Link>
+        It may have been removed. <Link href="/services">Back to services</Link>
       </EmptyState>
     );
   }
@@ -43,7 +43,7 @@ export function ServiceDetail({ id }: { id: string }) {
   return (
     <div data-testid="service-detail" data-service-id={service.id} data-service-name={name}>
       <nav aria-label="Breadcrumb" className="crumbs">
-        <Link href="/">Services</Link> <span aria-hidden="true">/</span> <span aria-current="page">{name}</span>
+        <Link href="/services">Services</Link> <span aria-hidden="true">/</span> <span aria-current="page">{name}</span>
       </nav>
       <PageHeader title={name} meta={<span className="mono">{service.id}</span>} actions={<RemoveServiceButton service={service} />} />
       <section className="card" aria-labelledby="svc-overview">

@@ -4,6 +4,7 @@ import type { Node, Service, Task, Cluster } from '@swarm/shared';
 import { useLiveStore } from './provider';
 import { initialLiveState, type ConnectionStatus, type LiveState } from './store';
 import { replicaCounts, type ReplicaCounts } from './selectors';
+import type { LiveEvent } from './events';
 
 /**
  * Subscribes to one slice of the live store. `select` must return something
@@ -38,3 +39,6 @@ export function useCluster(): Cluster | undefined {
   const clusters = useClusters();
   return useMemo(() => [...clusters.values()][0], [clusters]);
 }
+
+/** The event timeline (newest first), derived from this tab's commits. */
+export const useEvents = (): readonly LiveEvent[] => useLive((s) => s.events);

@@ -131,3 +131,51 @@ export function tasksOfNode(tasks: ReadonlyMap<string, Task>, nodeId: string): T
   for (const t of tasks.values()) if (t.nodeId === nodeId) out.push(t);
   return sortTasks(out);
 }
+
+export type ServiceHealth = 'converged' | 'updating' | 'degraded';
+
+/** Converged: all desired replicas run and no update is in flight; updating: an update or rollback runs; degraded: short of replicas, or an update paused. */
+export function serviceHealth(service: Service, counts: ReplicaCounts | undefined): ServiceHealth {
+  const u = service.updateStatus?.state;
+  if (u === 'paused' || u === 'rollback_paused') return 'degraded';
+  if (u === 'updating' || u === 'rollback_started') return 'updating';
+  if (counts && counts.running < counts.desired) return 'degraded';
+  return 'converged';
+}
+
+export interface ClusterOverview {
+  managers: Node[];
+  leader: Node | undefined;
+  reachable: number;
+  unreachable: number;
+  /** Node count by status (READY, DOWN, DISCONNECTED, UNKNOWN). */
+  byStatus: Record<Node['status']['state'], number>;
+  /** Node count by availability (ACTIVE, PAUSE, DRAIN). */
+  byAvailability: Record<Node['spec']['availability'], number>;
+  nodes: number;
+  services: Record<ServiceHealth, Service[]>;
+}
+
+export function clusterOverview(nodes: ReadonlyMap<string, Node>, services: ReadonlyMap<string, Service>, counts: ReadonlyMap<string, ReplicaCounts>): ClusterOverview {
+  const byStatus: ClusterOverview['byStatus'] = { READY: 0, DOWN: 0, DISCONNECTED: 0, UNKNOWN: 0 };
+  const byAvailability: ClusterOverview['byAvailability'] = { ACTIVE: 0, PAUSE: 0, DRAIN: 0 };
+  const managers: Node[] = [];
+  let reachable = 0;
+  let unreachable = 0;
+  for (const n of nodes.values()) {
+    byStatus[n.status.state] = (byStatus[n.status.state] ?? 0) + 1;
+    byAvailability[n.spec.availability] = (byAvailability[n.spec.availability] ?? 0) + 1;
+    if (n.role === 'MANAGER') {
+      managers.push(n);
+      const r = n.managerStatus?.reachability;
+      // A manager without Raft status (single manager, no Raft) counts as reachable while READY.
+      if (r === 'REACHABLE' || (!r && n.status.state === 'READY')) reachable++;
+      else if (r === 'UNREACHABLE' || n.status.state === 'DOWN') unreachable++;
+    }
+  }
+  managers.sort((a, b) => Number(!!b.managerStatus?.leader) - Number(!!a.managerStatus?.leader) || nodeName(a).localeCompare(nodeName(b)));
+  const leader = managers.find((n) => n.managerStatus?.leader);
+  const health: ClusterOverview['services'] = { converged: [], updating: [], degraded: [] };
+  for (const s of sortedServices(services)) health[serviceHealth(s, counts.get(s.id))].push(s);
+  return { managers, leader, reachable, unreachable, byStatus, byAvailability, nodes: nodes.size, services: health };
+}

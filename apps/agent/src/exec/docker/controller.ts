@@ -9,13 +9,14 @@ import { LABEL, err, ok, type Result, type Task } from '@swarm/shared';
 import { aborted, done, fatal, temporary, type Controller, type ExecFailure, type Observed, type OpResult } from '../executor.js';
 import { dockerMessage, isConnectionError, statusCode } from './engine.js';
 import { eventQueue, type EngineEvent, type EventHub } from './events.js';
-import { createOptions, exitMessage, graceSeconds, hasHealthcheck } from './spec.js';
+import { type DefaultNetwork, createOptions, exitMessage, graceSeconds, hasHealthcheck } from './spec.js';
 
 export interface DockerControllerDeps {
   docker: Docker;
   events: EventHub;
   engineAddr: string;
   extraLabels: Record<string, string>;
+  network?: DefaultNetwork;
   logger?: Logger;
   /** Shared by the node's controllers: when the engine last answered. */
   engine?: { lastOk?: number };
@@ -61,7 +62,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
   }
 
   async function create(): Promise<OpResult> {
-    const opts = createOptions(task, deps.extraLabels);
+    const opts = createOptions(task, deps.extraLabels, deps.network);
     try {
       containerId = (await docker.createContainer(opts)).id;
       return done({ containerId });

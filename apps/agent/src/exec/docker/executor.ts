@@ -1,4 +1,5 @@
 /** The docker executor: one engine connection and one event stream for all of a node's tasks. */
+import type { DefaultNetwork } from './spec.js';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { LABEL, type NodeDescription, type Task } from '@swarm/shared';
@@ -13,6 +14,8 @@ export interface DockerExecutorOptions {
   engineAddr?: string;
   /** Added to every container, e.g. `{ 'com.swarm.test-run': runId }`. */
   extraLabels?: Record<string, string>;
+  /** Network for containers that publish no host ports (default `none`). */
+  network?: DefaultNetwork;
   logger?: Logger;
 }
 
@@ -22,7 +25,7 @@ export function createDockerExecutor(opts: DockerExecutorOptions = {}): Executor
   const docker = connectEngine(engineAddr);
   const labelFilter = [`${LABEL.managed}=true`, ...Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`)];
   const events = createEventHub(docker, labelFilter, engineAddr, opts.logger);
-  const deps = { docker, events, engineAddr, extraLabels, engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
+  const deps = { docker, events, engineAddr, extraLabels, network: opts.network ?? 'none', engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
 
   return {
     name: 'docker',

@@ -32,4 +32,10 @@ describe('docker create options', () => {
     expect(graceSeconds(t)).toBe(2);
     expect(graceSeconds(makeTask())).toBe(10);
   });
+
+  it('uses the host network only when asked, or when the task publishes host ports', () => {
+    const t = makeTask();
+    expect(createOptions(t).HostConfig?.NetworkMode).toBe('none');
+    expect(createOptions(t, {}, 'host').HostConfig?.NetworkMode).toBe('host');
+  });
 });

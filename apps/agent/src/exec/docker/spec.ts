@@ -21,12 +21,15 @@ export function taskLabels(task: Task, extra: Record<string, string> = {}): Reco
 export const usesHostNetwork = (task: Task): boolean =>
   (task.endpoint?.ports ?? []).some((p) => p.publishMode === 'host' && p.publishedPort > 0);
 
-export function createOptions(task: Task, extraLabels: Record<string, string> = {}): Docker.ContainerCreateOptions {
+/** Network of containers that publish no host ports: isolated (`none`, the default) or the host's. */
+export type DefaultNetwork = 'none' | 'host';
+
+export function createOptions(task: Task, extraLabels: Record<string, string> = {}, network: DefaultNetwork = 'none'): Docker.ContainerCreateOptions {
   const c = task.spec.container;
   const limits = task.spec.resources.limits;
   const hostConfig: Docker.HostConfig = {
     Init: c.init !== false,
-    NetworkMode: usesHostNetwork(task) ? 'host' : 'none',
+    NetworkMode: usesHostNetwork(task) ? 'host' : network,
   };
   if (limits.nanoCpus > 0) hostConfig.NanoCpus = limits.nanoCpus;
   if (limits.memoryBytes > 0) hostConfig.Memory = limits.memoryBytes;

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { ServicesScreen } from '@/components/services-screen';
+import { OverviewScreen } from '@/components/overview-screen';
 
-export const metadata: Metadata = { title: 'Services' };
+export const metadata: Metadata = { title: 'Overview' };
 
 export default function HomePage() {
-  return <ServicesScreen />;
+  return <OverviewScreen />;
 }

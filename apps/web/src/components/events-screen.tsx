@@ -1,0 +1,90 @@
+'use client';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useMemo } from 'react';
+import { MAX_EVENTS, matchesEvent, type EventFilter, type EventKind } from '../live/events';
+import { useEvents, useSynced } from '../live/hooks';
+import { EmptyState, Loading } from './empty-state';
+import { EventList } from './event-list';
+import { PageHeader } from './page-header';
+
+const KINDS: { value: EventKind | ''; label: string }[] = [
+  { value: '', label: 'All kinds' },
+  { value: 'service', label: 'Services' },
+  { value: 'task', label: 'Tasks' },
+  { value: 'node', label: 'Nodes' },
+];
+
+/** Filters live in the query string (`?kind=&object=&q=&problems=1`) so a view can be shared or bookmarked. */
+export function EventsScreen() {
+  const events = useEvents();
+  const synced = useSynced();
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const filter: EventFilter = {
+    kind: (params.get('kind') ?? '') as EventKind | '',
+    object: params.get('object') ?? '',
+    text: params.get('q') ?? '',
+    problems: params.get('problems') === '1',
+  };
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params.toString());
+    if (value) next.set(key, value);
+    else next.delete(key);
+    const qs = next.toString();
+    router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+  };
+  const { kind, object, text, problems } = filter;
+  const shown = useMemo(() => events.filter((e) => matchesEvent(e, { kind, object, text, problems })), [events, kind, object, text, problems]);
+  const filtered = !!(kind || object || text || problems);
+
+  return (
+    <>
+      <PageHeader
+        title="Events"
+        meta={
+          synced ? (
+            <span data-testid="events-count">
+              {filtered ? `${shown.length} of ${events.length}` : events.length} event{events.length === 1 ? '' : 's'} since this tab opened · newest first · last {MAX_EVENTS.toLocaleString('en')} kept
+            </span>
+          ) : undefined
+        }
+      />
+      <form className="filters" role="search" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+        <label className="field field--inline">
+          <span className="field__label">Kind</span>
+          <select className="input" value={kind} onChange={(e) => set('kind', e.target.value)}>
+            {KINDS.map((k) => (
+              <option key={k.value} value={k.value}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field field--inline">
+          <span className="field__label">Object</span>
+          <input className="input" value={object} placeholder="service, task or node name/ID" onChange={(e) => set('object', e.target.value.trim())} />
+        </label>
+        <label className="field field--inline field--grow">
+          <span className="field__label">Text</span>
+          <input type="search" className="input input--search" value={text} placeholder="e.g. failed, exit, drain" onChange={(e) => set('q', e.target.value)} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={!!problems} onChange={(e) => set('problems', e.target.checked ? '1' : '')} />
+          Problems only
+        </label>
+      </form>
+      {!synced ? (
+        <Loading what="events" />
+      ) : shown.length === 0 ? (
+        <EmptyState title={filtered ? 'No matching events' : 'No events yet'}>
+          {filtered ? 'Clear a filter to see more.' : 'Changes to services, tasks and nodes appear here live, as they are committed.'}
+        </EmptyState>
+      ) : (
+        <div aria-live="polite" aria-relevant="additions">
+          <EventList events={shown} label="Cluster events" />
+        </div>
+      )}
+    </>
+  );
+}
