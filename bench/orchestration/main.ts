@@ -9,6 +9,8 @@
  *   node_down_to_running_ms: kill -9 of a worker node (our side only) → its
  *     tasks RUNNING on another node
  * Medians of BENCH_RUNS runs (default 3), ours and Docker's interleaved.
+ * Both sides use the host network (swarm mode cannot use `none`); BENCH_NETWORK=none
+ * runs ours isolated, which costs a network namespace per container.
  */
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
@@ -17,6 +19,8 @@ import { type Node, startNode } from '../../apps/manager/test/harness.js';
 import { machine, median, report, until } from '../lib.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const NETWORK = process.env['BENCH_NETWORK'] === 'none' ? 'none' : 'host';
+const netArgs = ['--container-network', NETWORK];
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const IMAGE = 'local/busybox:1';
 const sh = (...args: string[]) => execFileSync('docker', args, { stdio: 'ignore' });
@@ -106,9 +110,9 @@ async function swarmMode(i: number) {
 
 /** kill -9 of a worker holding tasks → every task RUNNING on the surviving node. */
 async function nodeDown(runLabel: string): Promise<number> {
-  const manager = await startNode({ runLabel, hostname: 'bench-m' });
+  const manager = await startNode({ runLabel, hostname: 'bench-m', extraArgs: netArgs });
   const token = (await manager.client.cluster.inspect.query()).rootCa!.joinTokens.worker;
-  const worker = await startNode({ runLabel, hostname: 'bench-w', join: { addr: manager.remoteApi, token } });
+  const worker = await startNode({ runLabel, hostname: 'bench-w', join: { addr: manager.remoteApi, token }, extraArgs: netArgs });
   try {
     await until(async () => (await manager.client.node.list.query()).filter((n) => n.status.state === 'READY').length === 2, 30_000, 'two nodes');
     const s = (await manager.client.service.create.mutate({ spec: spec('down', 4) })).id;
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
   const weInitialisedSwarm = info.Swarm?.LocalNodeState !== 'active';
   if (weInitialisedSwarm) sh('swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377');
   const runLabel = `obench-${Date.now().toString(36)}`;
-  const node = await startNode({ runLabel, hostname: 'bench-1' });
+  const node = await startNode({ runLabel, hostname: 'bench-1', extraArgs: netArgs });
   const a: Array<Awaited<ReturnType<typeof ours>>> = [];
   const b: Array<Awaited<ReturnType<typeof swarmMode>>> = [];
   const downs: number[] = [];
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
       update_ratio_vs_docker: +(f.update_10_p2_ms / f.docker_update_10_p2_ms).toFixed(2),
       restart_ratio_vs_docker: +(f.restart_ms / f.docker_restart_ms).toFixed(2),
       runs: RUNS,
+      network: NETWORK,
     },
     { machine: machine(), ours: round(a), docker: round(b), node_down: downs.map(Math.round) },
   );

@@ -79,6 +79,9 @@ async function endToEnd(): Promise<{ converge_ms: number; rss_mb: number; join_m
     );
     const converge_ms = performance.now() - t0;
     return { converge_ms, rss_mb: rssMb(manager.proc().pid!), join_ms, nodes: NODES, tasks: TASKS };
+  } catch (e) {
+    log(`end to end failed: ${(e as Error).message}\nmanager output (tail):\n${manager.output().slice(-4000)}`);
+    throw e;
   } finally {
     await sims?.stop();
     await manager.stop();

@@ -23,6 +23,8 @@ test('create, scale, survive docker kill, remove — all live', async ({ page, s
   await test.step('open the dashboard', async () => {
     await page.goto('/');
     await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+    await expect(page.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Services' })).toBeVisible();
     await expect(page.getByTestId('cluster-health')).toBeVisible();
     // A marker that a reload would wipe: checked at the end.
@@ -119,7 +121,7 @@ test('create, scale, survive docker kill, remove — all live', async ({ page, s
     await page.getByTestId(`service-row-${name}`).getByRole('link', { name }).click();
     await page.getByRole('button', { name: 'Remove service' }).click();
     await page.getByRole('group', { name: `Confirm removing ${name}` }).getByRole('button', { name: 'Remove', exact: true }).click();
-    await expect(page).toHaveURL(/\/$/);
+    await expect(page).toHaveURL(/\/services$/);
     await expect(page.getByTestId(`service-row-${name}`)).toHaveCount(0);
     await expect.poll(() => containersOfService(name, swarm.runLabel), { timeout: 30_000 }).toHaveLength(0);
   });
@@ -130,7 +132,7 @@ test('create, scale, survive docker kill, remove — all live', async ({ page, s
 });
 
 test('the form reports invalid input next to the field', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/services');
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
   await page.getByRole('button', { name: 'Create service' }).click();
   const form = page.getByTestId('create-service-form');
@@ -147,7 +149,7 @@ test('the form reports invalid input next to the field', async ({ page }) => {
 });
 
 test('keyboard: skip link first, then the navigation, and the form works without a mouse', async ({ page, swarm }) => {
-  await page.goto('/');
+  await page.goto('/services');
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
   if (swarm.session) await expect(page.getByTestId('user-menu')).toBeVisible();
   await page.keyboard.press('Tab');
@@ -159,6 +161,8 @@ test('keyboard: skip link first, then the navigation, and the form works without
     await expect(page.getByRole('button', { name: 'Sign out' })).toBeFocused();
     await page.keyboard.press('Tab');
   }
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' })).toBeFocused();
+  await page.keyboard.press('Tab');
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' })).toBeFocused();
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' })).toHaveAttribute('aria-current', 'page');
   // Open the form from the keyboard: the name field takes focus; Enter submits and validates.

@@ -14,7 +14,7 @@ test('the open page reconnects and resumes after the node restarts', async ({ pa
   pageGuard.allow(/Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE)/);
   const status = page.getByTestId('connection-status');
 
-  await page.goto('/');
+  await page.goto('/services');
   await expect(status).toHaveAttribute('data-state', 'live');
   await page.evaluate(() => {
     const w = window as unknown as { __noReload: boolean; __states: string[] };

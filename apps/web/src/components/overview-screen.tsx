@@ -14,7 +14,7 @@ const RECENT = 8;
 
 function Stat({ label, value, tone, testId }: { label: string; value: number | string; tone?: string; testId: string }) {
   return (
-    <div className={`stat${tone ? ` stat--${tone}` : ''}`} data-testid={testId}>
+    <div className={`stat${tone ? ` stat--${tone}` : ''}${typeof value === 'string' ? ' stat--text' : ''}`} data-testid={testId}>
       <dt>{label}</dt>
       <dd data-value={value}>{value}</dd>
     </div>

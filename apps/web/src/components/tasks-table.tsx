@@ -1,5 +1,7 @@
 'use client';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
+import { useLayoutEffect, useRef, useState } from 'react';
 import type { Node, Task } from '@swarm/shared';
 import { taskStateName } from '@swarm/shared';
 import { isCurrent, nodeName, taskDisplayName } from '../live/selectors';
@@ -15,15 +17,47 @@ interface Props {
   caption: string;
 }
 
-/** Tasks like `docker service ps`: history rows are dimmed under the current one. */
+/** Above this many rows only the rows near the viewport are in the DOM. */
+export const VIRTUALIZE_ABOVE = 150;
+const ROW_ESTIMATE = 58;
+
+/**
+ * Tasks like `docker service ps`: history rows are dimmed under the current one.
+ * Long lists (10,000 tasks) are virtualized against the window's scroll: the
+ * table keeps its semantics (`aria-rowcount`, `aria-rowindex` on each row) and
+ * two spacer rows stand in for the rows outside the viewport.
+ */
 export function TasksTable({ tasks, nodes, linkService = false, caption }: Props) {
   const now = useNow();
+  const virtual = tasks.length > VIRTUALIZE_ABOVE;
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const [margin, setMargin] = useState(0);
+  useLayoutEffect(() => {
+    const el = bodyRef.current;
+    if (!virtual || !el) return;
+    const measure = () => setMargin(el.getBoundingClientRect().top + window.scrollY);
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(document.body);
+    return () => ro.disconnect();
+  }, [virtual]);
+  const virtualizer = useWindowVirtualizer({
+    count: virtual ? tasks.length : 0,
+    estimateSize: () => ROW_ESTIMATE,
+    overscan: 12,
+    scrollMargin: margin,
+    getItemKey: (i) => tasks[i]?.id ?? i,
+  });
+  const items = virtual ? virtualizer.getVirtualItems() : [];
+  const rows: { task: Task; index: number }[] = virtual ? items.map((v) => ({ task: tasks[v.index] as Task, index: v.index })) : tasks.map((task, index) => ({ task, index }));
+  const padTop = virtual && items.length > 0 ? (items[0]?.start ?? 0) - margin : 0;
+  const padBottom = virtual && items.length > 0 ? virtualizer.getTotalSize() - ((items[items.length - 1]?.end ?? 0) - margin) : 0;
   return (
     <div className="table-wrap">
-      <table className="table" data-testid="tasks-table">
+      <table className={`table${virtual ? ' table--virtual' : ''}`} data-testid="tasks-table" data-virtual={virtual || undefined} aria-rowcount={tasks.length + 1}>
         <caption className="sr-only">{caption}</caption>
         <thead>
-          <tr>
+          <tr aria-rowindex={1}>
             <th scope="col">Task</th>
             <th scope="col">State</th>
             <th scope="col">Desired</th>
@@ -33,8 +67,13 @@ export function TasksTable({ tasks, nodes, linkService = false, caption }: Props
             <th scope="col">Age</th>
           </tr>
         </thead>
-        <tbody>
-          {tasks.map((t) => {
+        <tbody ref={bodyRef}>
+          {padTop > 0 && (
+            <tr aria-hidden="true" className="spacer">
+              <td colSpan={7} style={{ height: padTop, padding: 0, border: 0 }} />
+            </tr>
+          )}
+          {rows.map(({ task: t, index }) => {
             const current = isCurrent(t);
             const name = taskDisplayName(t, nodes);
             const node = t.nodeId ? nodes.get(t.nodeId) : undefined;
@@ -42,6 +81,9 @@ export function TasksTable({ tasks, nodes, linkService = false, caption }: Props
             return (
               <tr
                 key={t.id}
+                ref={virtual ? virtualizer.measureElement : undefined}
+                data-index={index}
+                aria-rowindex={index + 2}
                 className={current ? undefined : 'row--history'}
                 data-testid="task-row"
                 data-task-id={t.id}
@@ -80,6 +122,11 @@ export function TasksTable({ tasks, nodes, linkService = false, caption }: Props
               </tr>
             );
           })}
+          {padBottom > 0 && (
+            <tr aria-hidden="true" className="spacer">
+              <td colSpan={7} style={{ height: padBottom, padding: 0, border: 0 }} />
+            </tr>
+          )}
         </tbody>
       </table>
     </div>

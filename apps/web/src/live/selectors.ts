@@ -179,3 +179,31 @@ export function clusterOverview(nodes: ReadonlyMap<string, Node>, services: Read
   for (const s of sortedServices(services)) health[serviceHealth(s, counts.get(s.id))].push(s);
   return { managers, leader, reachable, unreachable, byStatus, byAvailability, nodes: nodes.size, services: health };
 }
+
+export interface TaskFilter {
+  /** Service ID. */
+  service?: string;
+  /** Node ID. */
+  node?: string;
+  /** Task state name (RUNNING, FAILED, …). */
+  state?: string;
+  /** Desired state name. */
+  desired?: string;
+  text?: string;
+  /** Include history (tasks no longer desired running); default true. */
+  history?: boolean;
+}
+
+/** The Tasks page's filters; keeps the input order. */
+export function filterTasks(tasks: readonly Task[], nodes: ReadonlyMap<string, Node>, f: TaskFilter): Task[] {
+  const q = (f.text ?? '').trim().toLowerCase();
+  return tasks.filter(
+    (t) =>
+      (f.history !== false || isCurrent(t)) &&
+      (!f.service || t.serviceId === f.service) &&
+      (!f.node || t.nodeId === f.node) &&
+      (!f.state || taskStateName(t.status.state) === f.state) &&
+      (!f.desired || taskStateName(t.desiredState) === f.desired) &&
+      (!q || taskSearchText(t, nodes).includes(q)),
+  );
+}
