@@ -5,6 +5,7 @@ import { MAX_EVENTS, matchesEvent, type EventFilter, type EventKind } from '../l
 import { useEvents, useSynced } from '../live/hooks';
 import { EmptyState, Loading } from './empty-state';
 import { EventList } from './event-list';
+import { FilterField } from './filter-field';
 import { PageHeader } from './page-header';
 
 const KINDS: { value: EventKind | ''; label: string }[] = [
@@ -51,8 +52,7 @@ export function EventsScreen() {
         }
       />
       <form className="filters" role="search" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
-        <label className="field field--inline">
-          <span className="field__label">Kind</span>
+        <FilterField label="Kind">
           <select className="input" value={kind} onChange={(e) => set('kind', e.target.value)}>
             {KINDS.map((k) => (
               <option key={k.value} value={k.value}>
@@ -60,15 +60,13 @@ export function EventsScreen() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field--inline">
-          <span className="field__label">Object</span>
+        </FilterField>
+        <FilterField label="Object">
           <input className="input" value={object} placeholder="service, task or node name/ID" onChange={(e) => set('object', e.target.value.trim())} />
-        </label>
-        <label className="field field--inline field--grow">
-          <span className="field__label">Text</span>
+        </FilterField>
+        <FilterField label="Text" grow>
           <input type="search" className="input input--search" value={text} placeholder="e.g. failed, exit, drain" onChange={(e) => set('q', e.target.value)} />
-        </label>
+        </FilterField>
         <label className="check">
           <input type="checkbox" checked={!!problems} onChange={(e) => set('problems', e.target.checked ? '1' : '')} />
           Problems only

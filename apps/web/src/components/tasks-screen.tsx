@@ -3,6 +3,7 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
 import { taskStateName, taskStateValues } from '@swarm/shared';
 import { EmptyState, Loading } from './empty-state';
+import { FilterField } from './filter-field';
 import { PageHeader } from './page-header';
 import { TasksTable } from './tasks-table';
 import { useNodes, useServices, useSynced, useTasks } from '../live/hooks';
@@ -50,8 +51,7 @@ export function TasksScreen() {
         meta={synced ? `${running} running · ${all.length} total${filtered || !history ? ` · ${shown.length} shown` : ''}` : undefined}
       />
       <form className="filters" role="search" aria-label="Filter tasks by field" onSubmit={(e) => e.preventDefault()}>
-        <label className="field field--inline">
-          <span className="field__label">Service</span>
+        <FilterField label="Service">
           <select className="input" value={service} onChange={(e) => set('service', e.target.value)}>
             <option value="">All services</option>
             {serviceList.map((s) => (
@@ -60,9 +60,8 @@ export function TasksScreen() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field--inline">
-          <span className="field__label">Node</span>
+        </FilterField>
+        <FilterField label="Node">
           <select className="input" value={node} onChange={(e) => set('node', e.target.value)}>
             <option value="">All nodes</option>
             {nodeList.map((n) => (
@@ -71,9 +70,8 @@ export function TasksScreen() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field--inline">
-          <span className="field__label">State</span>
+        </FilterField>
+        <FilterField label="State">
           <select className="input" value={state} onChange={(e) => set('state', e.target.value)}>
             <option value="">Any state</option>
             {taskStateValues.map((s) => (
@@ -82,9 +80,8 @@ export function TasksScreen() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field--inline">
-          <span className="field__label">Desired state</span>
+        </FilterField>
+        <FilterField label="Desired state">
           <select className="input" value={desired} onChange={(e) => set('desired', e.target.value)}>
             <option value="">Any desired state</option>
             {taskStateValues.map((s) => (
@@ -93,9 +90,8 @@ export function TasksScreen() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field--inline field--grow">
-          <span className="field__label">Text</span>
+        </FilterField>
+        <FilterField label="Text" grow>
           <input
             type="search"
             className="input input--search"
@@ -104,7 +100,7 @@ export function TasksScreen() {
             value={q}
             onChange={(e) => set('q', e.target.value)}
           />
-        </label>
+        </FilterField>
         <label className="check">
           <input type="checkbox" checked={history} onChange={(e) => set('history', e.target.checked ? '' : '0')} />
           Show history
