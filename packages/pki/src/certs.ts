@@ -139,14 +139,40 @@ export interface CertInfo {
 // "a, OU=swarm-manager" could fool).
 const field = (name: x509.Name, key: string): string => name.getField(key)[0] ?? '';
 
-export function inspectCert(pem: string | Buffer): CertInfo {
-  const c = new crypto.X509Certificate(pem);
-  const p = new x509.X509Certificate(new Uint8Array(c.raw));
+/**
+ * One attribute of a distinguished name as Node prints it: one RDN per line,
+ * with control characters and RFC 2253 specials escaped by OpenSSL, so a value
+ * can never forge another line. Anything but exactly one occurrence reads as ''.
+ */
+function dnField(dn: string, key: string): string {
+  const values = dn
+    .split('\n')
+    .filter((line) => line.startsWith(`${key}=`))
+    .map((line) => line.slice(key.length + 1));
+  if (values.length !== 1) return '';
+  // Undo OpenSSL's escaping: "\," and friends, and "\0A"-style hex for control characters.
+  return (values[0] as string).replace(/\\([0-9A-Fa-f]{2}|.)/g, (_, e: string) => (e.length === 2 ? String.fromCharCode(parseInt(e, 16)) : e));
+}
+
+/** Parsed CA certificates, cached: every verification checks against the same few CAs. */
+const caObjects = new Map<string, crypto.X509Certificate>();
+function caObject(pem: string): crypto.X509Certificate {
+  let c = caObjects.get(pem);
+  if (!c) {
+    if (caObjects.size > 16) caObjects.clear();
+    c = new crypto.X509Certificate(pem);
+    caObjects.set(pem, c);
+  }
+  return c;
+}
+
+export function inspectCert(pem: string | Buffer | crypto.X509Certificate): CertInfo {
+  const c = pem instanceof crypto.X509Certificate ? pem : new crypto.X509Certificate(pem);
   return {
-    cn: field(p.subjectName, 'CN'),
-    ou: field(p.subjectName, 'OU'),
-    o: field(p.subjectName, 'O'),
-    issuerCn: field(p.issuerName, 'CN'),
+    cn: dnField(c.subject, 'CN'),
+    ou: dnField(c.subject, 'OU'),
+    o: dnField(c.subject, 'O'),
+    issuerCn: dnField(c.issuer, 'CN'),
     notBefore: Date.parse(c.validFrom),
     notAfter: Date.parse(c.validTo),
     fingerprint: c.fingerprint256.replace(/:/g, '').toLowerCase(),
@@ -155,10 +181,10 @@ export function inspectCert(pem: string | Buffer): CertInfo {
 }
 
 /** True when `cert` was signed by `caCertPem`'s key and is within its validity at `now`. */
-export function verifyIssuedBy(cert: string | Buffer, caCertPem: string, now = Date.now()): boolean {
+export function verifyIssuedBy(cert: string | Buffer | crypto.X509Certificate, caCertPem: string, now = Date.now()): boolean {
   try {
-    const c = new crypto.X509Certificate(cert);
-    const ca = new crypto.X509Certificate(caCertPem);
+    const c = cert instanceof crypto.X509Certificate ? cert : new crypto.X509Certificate(cert);
+    const ca = caObject(caCertPem);
     if (!c.checkIssued(ca) || !c.verify(ca.publicKey)) return false;
     return Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
   } catch {

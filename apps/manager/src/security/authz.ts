@@ -6,6 +6,7 @@
  * of a join-CA certificate mean nothing), the O must be this cluster, and the
  * node must not be on the deny list.
  */
+import crypto from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { NodeRole } from '@swarm/shared';
 import { type CertInfo, type JoinRole, inspectCert, verifyIssuedBy } from '@swarm/pki';
@@ -34,11 +35,17 @@ function verdictOf(raw: Buffer, trust: TrustState, now: number): Verdict {
   const hit = cache.get(key);
   if (hit) return hit;
   let v: Verdict = { kind: 'unknown' };
-  if (verifyIssuedBy(raw, trust.rootCaPem, now)) v = { kind: 'root', info: inspectCert(raw) };
+  let cert: crypto.X509Certificate;
+  try {
+    cert = new crypto.X509Certificate(raw); // parsed once for every check below
+  } catch {
+    return v;
+  }
+  if (verifyIssuedBy(cert, trust.rootCaPem, now)) v = { kind: 'root', info: inspectCert(cert) };
   else {
     for (const role of ['worker', 'manager'] as const) {
-      if (verifyIssuedBy(raw, trust.joinCas[role], now)) {
-        v = { kind: 'join', role, notAfter: inspectCert(raw).notAfter };
+      if (verifyIssuedBy(cert, trust.joinCas[role], now)) {
+        v = { kind: 'join', role, notAfter: inspectCert(cert).notAfter };
         break;
       }
     }
