@@ -50,7 +50,7 @@ test('tasks: filters in the URL, 2,000 rows virtualized', async ({ browser }) =>
     await page.evaluate(() => window.scrollTo(0, 0));
 
     // Filters: each one is a labelled control and lands in the URL.
-    const filters = page.getByRole('search', { name: 'Filter tasks by field' });
+    const filters = page.getByRole('search', { name: 'Task filters' });
     await filters.getByLabel('Service').selectOption({ label: 'few' });
     await expect(page).toHaveURL(/service=/);
     await expect(page.getByTestId('task-row')).toHaveCount(3);
@@ -65,7 +65,7 @@ test('tasks: filters in the URL, 2,000 rows virtualized', async ({ browser }) =>
     await expect(page.getByText('No matching tasks')).toBeVisible();
     // A reload keeps the filters.
     await page.reload();
-    await expect(page.getByRole('search', { name: 'Filter tasks by field' }).getByLabel('Desired state')).toHaveValue('SHUTDOWN');
+    await expect(page.getByRole('search', { name: 'Task filters' }).getByLabel('Desired state')).toHaveValue('SHUTDOWN');
     await expect(page.getByText('No matching tasks')).toBeVisible();
 
     // A service's own page virtualizes its task list too.

@@ -1,10 +1,10 @@
 'use client';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
 import { MAX_EVENTS, matchesEvent, type EventFilter, type EventKind } from '../live/events';
 import { useEvents, useSynced } from '../live/hooks';
 import { EmptyState, Loading } from './empty-state';
 import { EventList } from './event-list';
+import { useQueryFilters } from '../lib/use-query-filters';
 import { FilterField } from './filter-field';
 import { PageHeader } from './page-header';
 
@@ -15,26 +15,14 @@ const KINDS: { value: EventKind | ''; label: string }[] = [
   { value: 'node', label: 'Nodes' },
 ];
 
+const FILTER_KEYS = ['kind', 'object', 'q', 'problems'] as const;
+
 /** Filters live in the query string (`?kind=&object=&q=&problems=1`) so a view can be shared or bookmarked. */
 export function EventsScreen() {
   const events = useEvents();
   const synced = useSynced();
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
-  const filter: EventFilter = {
-    kind: (params.get('kind') ?? '') as EventKind | '',
-    object: params.get('object') ?? '',
-    text: params.get('q') ?? '',
-    problems: params.get('problems') === '1',
-  };
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params.toString());
-    if (value) next.set(key, value);
-    else next.delete(key);
-    const qs = next.toString();
-    router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
-  };
+  const [qf, set] = useQueryFilters(FILTER_KEYS);
+  const filter: EventFilter = { kind: qf.kind as EventKind | '', object: qf.object.trim(), text: qf.q, problems: qf.problems === '1' };
   const { kind, object, text, problems } = filter;
   const shown = useMemo(() => events.filter((e) => matchesEvent(e, { kind, object, text, problems })), [events, kind, object, text, problems]);
   const filtered = !!(kind || object || text || problems);
@@ -62,7 +50,7 @@ export function EventsScreen() {
           </select>
         </FilterField>
         <FilterField label="Object">
-          <input className="input" value={object} placeholder="service, task or node name/ID" onChange={(e) => set('object', e.target.value.trim())} />
+          <input className="input" value={qf.object} placeholder="service, task or node name/ID" onChange={(e) => set('object', e.target.value)} />
         </FilterField>
         <FilterField label="Text" grow>
           <input type="search" className="input input--search" value={text} placeholder="e.g. failed, exit, drain" onChange={(e) => set('q', e.target.value)} />

@@ -1,13 +1,15 @@
 'use client';
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
 import { taskStateName, taskStateValues } from '@swarm/shared';
 import { EmptyState, Loading } from './empty-state';
+import { useQueryFilters } from '../lib/use-query-filters';
 import { FilterField } from './filter-field';
 import { PageHeader } from './page-header';
 import { TasksTable } from './tasks-table';
 import { useNodes, useServices, useSynced, useTasks } from '../live/hooks';
 import { filterTasks, isRunning, nodeName, sortedNodes, sortedServices, sortTasks } from '../live/selectors';
+
+const FILTER_KEYS = ['service', 'node', 'state', 'desired', 'q', 'history'] as const;
 
 /**
  * All tasks, filterable by service, node, state, desired state and text. The
@@ -19,24 +21,8 @@ export function TasksScreen() {
   const nodes = useNodes();
   const services = useServices();
   const synced = useSynced();
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
-  const f = {
-    service: params.get('service') ?? '',
-    node: params.get('node') ?? '',
-    state: params.get('state') ?? '',
-    desired: params.get('desired') ?? '',
-    q: params.get('q') ?? '',
-    history: params.get('history') !== '0',
-  };
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params.toString());
-    if (value) next.set(key, value);
-    else next.delete(key);
-    const qs = next.toString();
-    router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
-  };
+  const [qf, set] = useQueryFilters(FILTER_KEYS);
+  const f = { ...qf, history: qf.history !== '0' };
   const all = useMemo(() => sortTasks(tasks.values()), [tasks]);
   const { service, node, state, desired, q, history } = f;
   const shown = useMemo(() => filterTasks(all, nodes, { service, node, state, desired, text: q, history }), [all, nodes, service, node, state, desired, q, history]);
@@ -50,7 +36,7 @@ export function TasksScreen() {
         title="Tasks"
         meta={synced ? `${running} running · ${all.length} total${filtered || !history ? ` · ${shown.length} shown` : ''}` : undefined}
       />
-      <form className="filters" role="search" aria-label="Filter tasks by field" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" role="search" aria-label="Task filters" onSubmit={(e) => e.preventDefault()}>
         <FilterField label="Service">
           <select className="input" value={service} onChange={(e) => set('service', e.target.value)}>
             <option value="">All services</option>

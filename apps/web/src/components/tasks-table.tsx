@@ -1,7 +1,7 @@
 'use client';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
-import { useLayoutEffect, useRef, useState } from 'react';
+import { memo, useLayoutEffect, useRef, useState } from 'react';
 import type { Node, Task } from '@swarm/shared';
 import { taskStateName } from '@swarm/shared';
 import { isCurrent, nodeName, taskDisplayName } from '../live/selectors';
@@ -73,55 +73,18 @@ export function TasksTable({ tasks, nodes, linkService = false, caption }: Props
               <td colSpan={7} style={{ height: padTop, padding: 0, border: 0 }} />
             </tr>
           )}
-          {rows.map(({ task: t, index }) => {
-            const current = isCurrent(t);
-            const name = taskDisplayName(t, nodes);
-            const node = t.nodeId ? nodes.get(t.nodeId) : undefined;
-            const containerId = t.status.container?.containerId;
-            return (
-              <tr
-                key={t.id}
-                ref={virtual ? virtualizer.measureElement : undefined}
-                data-index={index}
-                aria-rowindex={index + 2}
-                className={current ? undefined : 'row--history'}
-                data-testid="task-row"
-                data-task-id={t.id}
-                data-task-name={name}
-                data-slot={t.slot}
-                data-state={taskStateName(t.status.state)}
-                data-desired-state={taskStateName(t.desiredState)}
-                data-container-id={containerId || undefined}
-              >
-                <th scope="row">
-                  {current ? '' : <span className="history-mark" aria-hidden="true">\_ </span>}
-                  {linkService ? (
-                    <Link href={`/services/view?id=${encodeURIComponent(t.serviceId)}`} className="link-strong">
-                      {name}
-                    </Link>
-                  ) : (
-                    <span className="link-strong">{name}</span>
-                  )}
-                  <div className="sub mono" title={t.id}>
-                    {shortId(t.id)}
-                  </div>
-                </th>
-                <td>
-                  <StateBadge state={t.status.state} />
-                  <div className="sub" title={t.status.message || undefined}>
-                    {age(t.status.timestamp, now)}
-                  </div>
-                </td>
-                <td className="muted">{taskStateName(t.desiredState).toLowerCase()}</td>
-                <td>{t.nodeId ? nodeName(node, t.nodeId) : <span className="muted">—</span>}</td>
-                <td className="mono" title={containerId || undefined}>
-                  {containerId ? shortId(containerId) : <span className="muted">—</span>}
-                </td>
-                <td className="cell-error">{t.status.err ?? ''}</td>
-                <td className="muted nowrap">{age(t.meta.createdAt, now)}</td>
-              </tr>
-            );
-          })}
+          {rows.map(({ task: t, index }) => (
+            <TaskRow
+              key={t.id}
+              task={t}
+              index={index}
+              node={t.nodeId ? nodes.get(t.nodeId) : undefined}
+              name={taskDisplayName(t, nodes)}
+              now={now}
+              linkService={linkService}
+              measure={virtual ? virtualizer.measureElement : undefined}
+            />
+          ))}
           {padBottom > 0 && (
             <tr aria-hidden="true" className="spacer">
               <td colSpan={7} style={{ height: padBottom, padding: 0, border: 0 }} />
@@ -132,3 +95,61 @@ export function TasksTable({ tasks, nodes, linkService = false, caption }: Props
     </div>
   );
 }
+
+interface RowProps {
+  task: Task;
+  index: number;
+  node: Node | undefined;
+  name: string;
+  now: number;
+  linkService: boolean;
+  measure: ((el: Element | null) => void) | undefined;
+}
+
+/** One task row; memoized so scrolling a long list renders only the rows that enter the viewport. */
+const TaskRow = memo(function TaskRow({ task: t, index, node, name, now, linkService, measure }: RowProps) {
+  const current = isCurrent(t);
+  const containerId = t.status.container?.containerId;
+  return (
+    <tr
+      ref={measure}
+      data-index={index}
+      aria-rowindex={index + 2}
+      className={current ? undefined : 'row--history'}
+      data-testid="task-row"
+      data-task-id={t.id}
+      data-task-name={name}
+      data-slot={t.slot}
+      data-state={taskStateName(t.status.state)}
+      data-desired-state={taskStateName(t.desiredState)}
+      data-container-id={containerId || undefined}
+    >
+      <th scope="row">
+        {current ? '' : <span className="history-mark" aria-hidden="true">\_ </span>}
+        {linkService ? (
+          <Link href={`/services/view?id=${encodeURIComponent(t.serviceId)}`} className="link-strong">
+            {name}
+          </Link>
+        ) : (
+          <span className="link-strong">{name}</span>
+        )}
+        <div className="sub mono" title={t.id}>
+          {shortId(t.id)}
+        </div>
+      </th>
+      <td>
+        <StateBadge state={t.status.state} />
+        <div className="sub" title={t.status.message || undefined}>
+          {age(t.status.timestamp, now)}
+        </div>
+      </td>
+      <td className="muted">{taskStateName(t.desiredState).toLowerCase()}</td>
+      <td>{t.nodeId ? nodeName(node, t.nodeId) : <span className="muted">—</span>}</td>
+      <td className="mono" title={containerId || undefined}>
+        {containerId ? shortId(containerId) : <span className="muted">—</span>}
+      </td>
+      <td className="cell-error">{t.status.err ?? ''}</td>
+      <td className="muted nowrap">{age(t.meta.createdAt, now)}</td>
+    </tr>
+  );
+});

@@ -28,10 +28,19 @@ export const useVersion = (): number => useLive((s) => s.version);
 /** True once the first snapshot arrived (tables are meaningful). */
 export const useSynced = (): boolean => useLive((s) => s.version >= 0);
 
+/** One computation per (services, tasks) pair, shared by every component that asks (header, screens). */
+let countsCache: { services: unknown; tasks: unknown; out: Map<string, ReplicaCounts> } | undefined;
+function sharedReplicaCounts(services: ReadonlyMap<string, Service>, tasks: ReadonlyMap<string, Task>): Map<string, ReplicaCounts> {
+  if (countsCache && countsCache.services === services && countsCache.tasks === tasks) return countsCache.out;
+  const out = replicaCounts(services, tasks);
+  countsCache = { services, tasks, out };
+  return out;
+}
+
 export function useReplicaCounts(): Map<string, ReplicaCounts> {
   const services = useServices();
   const tasks = useTasks();
-  return useMemo(() => replicaCounts(services, tasks), [services, tasks]);
+  return useMemo(() => sharedReplicaCounts(services, tasks), [services, tasks]);
 }
 
 /** The cluster object (one per swarm), as the stream carries it: no CA key, no credentials. */
