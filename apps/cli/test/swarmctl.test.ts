@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@swarm/shared';
 import { type Manager, startManager } from '../../manager/src/manager.js';
+import { createApiToken } from '../../manager/src/auth/service.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -238,20 +239,27 @@ describe('swarmctl against a real manager', () => {
   it('cluster inspect shows the cluster settings', async () => {
     const [out, json, other] = await Promise.all([ok('cluster', 'inspect', 'default'), ok('cluster', 'inspect', 'default', '--format', 'json'), fails('cluster', 'inspect', 'other')]);
     expect(out).toMatch(/^ID\s+: [0-9a-z]{25}\nName\s+: default\nOrchestration settings:\n {2}Task history entries: 5\n/);
-    expect(out).toContain('  Dispatcher heartbeat period: 5s\n');
+    expect(out).toContain('  Dispatcher heartbeat period: 1s\n'); // our default (SwarmKit: 5s), see the orchestrator README
+    expect(out).toMatch(/ {2}Join Tokens:\n {4}Worker: SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}\n/);
+    expect(out).toMatch(/ {2}CA Fingerprint: sha256:[0-9a-f]{64}\n/);
     expect(out).toContain('  Certificate Validity Duration: 2160h0m0s\n');
     expect(JSON.parse(json)).toMatchObject({ spec: { annotations: { name: 'default' } } });
     expect(other).toBe('Error: cluster other not found\n');
   });
 
   it('socket choice, remote managers, -n, and usage errors', async () => {
-    const [missing, fromEnv, remote, noResolve, unknown] = await Promise.all([
+    const token = await createApiToken(manager.store, 'cli-test', 'test');
+    if (!token.ok) throw new Error(token.error);
+    const [missing, fromEnv, remote, noResolve, unknown, anonymous] = await Promise.all([
       run(process.execPath, [CLI, '-s', path.join(dir, 'missing.sock'), 'service', 'ls']),
       run(process.execPath, [CLI, 'service', 'ls', '-q'], { SWARM_SOCKET: sock }),
-      run(process.execPath, [CLI, '--manager', `http://${manager.httpAddr}`, 'service', 'ls']),
+      run(process.execPath, [CLI, '--manager', `http://${manager.httpAddr}`, '--token', token.value.token, 'service', 'ls']),
       swarmctl('-n', 'task', 'ls'),
       swarmctl('service', 'frobnicate'),
+      run(process.execPath, [CLI, '--manager', `http://${manager.httpAddr}`, 'service', 'ls']),
     ]);
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/authentication required/);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/^Error: cannot connect to the manager at unix:\/\/.*missing\.sock: no such socket/);
     expect(fromEnv).toMatchObject({ code: 0, stdout: `${webId}\n` });

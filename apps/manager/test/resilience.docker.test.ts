@@ -104,6 +104,23 @@ function privateDockerd(dir: string) {
   };
 }
 
+/** Lazily unmounts anything a stopped daemon left mounted below `dir` (deepest first). */
+function unmountUnder(dir: string): void {
+  const targets = fs
+    .readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((t) => t.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const t of targets) {
+    try {
+      execFileSync('umount', ['-l', t], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
 describe('a Docker engine restart is survived', () => {
   const dir = tempDir('swarm-dockerd-');
   const engine = privateDockerd(dir);
@@ -122,7 +139,12 @@ describe('a Docker engine restart is survived', () => {
   }, 120_000);
   afterAll(async () => {
     await stopAll([node]);
+    if (available) {
+      // Remove its containers while the daemon still runs, so it leaves no mounts behind.
+      execFileSync('sh', ['-c', `ids=$(docker -H ${engine.addr} ps -aq); [ -z "$ids" ] || docker -H ${engine.addr} rm -f $ids`], { stdio: 'ignore' });
+    }
     await engine.stop();
+    unmountUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

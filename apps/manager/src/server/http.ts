@@ -46,6 +46,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const install = createInstallHandler({ context: opts.context, webDir: opts.webDir, scheme: opts.tls ? 'https' : 'http' });
   const refuse = (res: http.ServerResponse, r: { status: number; message: string; location?: string }) =>
     void res.writeHead(r.status, r.location ? { location: r.location } : { 'content-type': 'application/json' }).end(r.location ? '' : JSON.stringify({ error: r.message }));
+  /** Refusals on /trpc in tRPC's own error shape, so clients show the message. */
+  const refuseTrpc = (res: http.ServerResponse, r: { status: number; message: string }) => {
+    const code = r.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN';
+    const body = { error: { message: r.message, code: r.status === 401 ? -32001 : -32003, data: { code, httpStatus: r.status } } };
+    res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '/';
     res.setHeader('x-frame-options', 'DENY');
@@ -53,7 +59,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (auth && url.startsWith('/auth/')) return void auth.route(req, res).catch(() => res.writeHead(500).end());
     if (url.startsWith('/trpc/')) {
       const no = auth?.check(req, 'api');
-      return no ? refuse(res, no) : void trpc(req, res);
+      return no ? refuseTrpc(res, no) : void trpc(req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const no = auth?.check(req, 'page');
