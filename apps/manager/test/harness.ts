@@ -146,12 +146,14 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
 }
 
 /** Runs swarmd to completion (for commands expected to fail fast, like a bad join). */
-export function runSwarmdOnce(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+export function runSwarmdOnce(args: string[], timeoutMs = 30_000, until?: RegExp): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [SWARMD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout?.on('data', (d) => (output += d));
-    child.stderr?.on('data', (d) => (output += d));
+    // With `until`, stop the process (by its PID) as soon as its output shows what we wait for.
+    const seen = () => until && until.test(output) && child.kill('SIGKILL');
+    child.stdout?.on('data', (d) => ((output += d), seen()));
+    child.stderr?.on('data', (d) => ((output += d), seen()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);

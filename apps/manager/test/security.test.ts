@@ -151,7 +151,7 @@ describe('joining with tokens over mutual TLS', () => {
     await manager.client.node.remove.mutate({ ref: id, force: true });
     expect((await manager.client.node.list.query()).some((n) => n.id === id)).toBe(false);
     await w.kill9();
-    const restarted = runSwarmdOnce(['-d', w.dir, '--listen-control-api', path.join(w.dir, 's.sock'), '--no-listen-http', '--executor', 'sim'], 8_000);
+    const restarted = runSwarmdOnce(['-d', w.dir, '--listen-control-api', path.join(w.dir, 's.sock'), '--no-listen-http', '--executor', 'sim'], 45_000, /was removed from swarm/);
     const r = await restarted;
     expect(r.output, r.output).toMatch(/was removed from swarm/);
     expect((await manager.client.node.list.query()).some((n) => n.id === id)).toBe(false);
