@@ -1,8 +1,8 @@
 /** Test helpers: task factory, manual clock, status recorder. Not part of the build. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { afterAll, vi } from 'vitest';
 import { TaskSpecSchema, TaskState, newId, type Clock, type Task, type TaskStatus } from '@swarm/shared';
 
 export function makeTask(opts: {
@@ -36,7 +36,17 @@ export function makeTask(opts: {
 
 export const withDesired = (t: Task, desiredState: TaskState): Task => ({ ...t, desiredState, meta: { ...t.meta, version: t.meta.version + 1 } });
 
-export const tempDir = (prefix = 'agent-test-') => mkdtemp(join(tmpdir(), prefix));
+const made: string[] = [];
+/** Every test file that makes temp dirs removes them when it finishes. */
+afterAll(async () => {
+  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+export const tempDir = async (prefix = 'agent-test-'): Promise<string> => {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
 
 /** A clock whose timers fire only on `advance`. */
 export function manualClock(start = 1_000_000): Clock & { advance(ms: number): void; pending(): number } {
