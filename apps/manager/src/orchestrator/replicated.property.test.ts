@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type Node, type RestartPolicy, TaskState, seededRng } from '@swarm/shared';
 import { makeNode, makeService, serviceSpec, taskSpec } from '../testing/fixtures.js';
 import { type World, applyPlan, emptyPlanOf, planFor, setTask, slotsOf } from '../testing/orchestrator-sim.js';
-import { OLD_TASK_TIMEOUT_MS, type Plan, reconcileReplicated } from './replicated.js';
+import { OLD_TASK_TIMEOUT_MS, type Plan } from './replicated.js';
 import { isRunnable, isTaskDirty } from './task.js';
 
 const NOW = 1_000_000;
