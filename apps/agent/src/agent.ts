@@ -49,6 +49,8 @@ export interface Agent {
   /** Stops the session and task loops. By default tasks keep running (leaveTasks: true). */
   stop(opts?: { leaveTasks?: boolean }): Promise<void>;
   status(): AgentStatus;
+  /** Moves the session to a new connection (after a certificate renewal). */
+  reconnect(reason: string): void;
 }
 
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
@@ -89,6 +91,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   let stopping: Promise<void> | undefined;
   return {
+    reconnect: (reason) => session.reconnect(reason),
     stop(o = {}) {
       stopping ??= (async () => {
         await session.stop();

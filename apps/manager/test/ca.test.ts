@@ -84,12 +84,13 @@ describe('node CA', () => {
       const serials = new Set<string>();
       const first = (await manager.client.node.get.query({ ref: id })).certificate!;
       serials.add(first.serial);
-      // Two renewals: each at 50-80% of a ~13 s lifetime.
+      // Two renewals (each at 50-80% of a ~13 s lifetime), and on past the first certificate's expiry:
+      // the live connection must have moved to a renewed certificate by then.
       await waitFor(async () => {
         const n = await manager.client.node.get.query({ ref: id });
         serials.add(n.certificate!.serial);
         expect(n.status.state).toBe('READY');
-        return serials.size >= 3;
+        return serials.size >= 3 && Date.now() > first.notAfter + 3_000;
       }, 60_000, () => 'two renewals');
       const cert = inspectCert(fs.readFileSync(path.join(worker.dir, 'certificates/swarm-node.crt')));
       expect(serials.has(cert.serial)).toBe(true);
@@ -98,6 +99,7 @@ describe('node CA', () => {
       expect(tasksAfter.map((t) => t.id).sort()).toEqual(tasksBefore);
       expect(tasksAfter.every((t) => t.status.state === TaskState.RUNNING)).toBe(true);
       expect(worker.output().match(/session established/g)?.length).toBe(1);
+      expect(worker.output().match(/session resumed on a new connection/g)?.length).toBeGreaterThanOrEqual(2);
     } finally {
       await worker.stop();
     }

@@ -76,6 +76,23 @@ describe('session client', () => {
     expect(agent.status().sessions).toBe(2);
   });
 
+  it('reconnect() moves the session to a new connection: same session ID, the task keeps running', async () => {
+    const { d, agent, executor } = await setup({ resume: true });
+    const a = makeTask();
+    d.upsert(a);
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    const starts = () => executor.calls.filter((c) => c.taskId === a.id && c.op === 'start').length;
+    expect(starts()).toBe(1);
+    agent.reconnect('certificate renewed');
+    await eventually(() => expect(d.sessions).toHaveLength(2));
+    expect(d.sessions[1]!.sessionId).toBe(d.sessions[0]!.sessionId);
+    expect(d.sessions[1]!.peer).not.toBe(d.sessions[0]!.peer); // a new TCP connection
+    await eventually(() => expect(d.streams.filter((s) => !s.call.cancelled)).toHaveLength(1));
+    expect(agent.status()).toMatchObject({ session: 'ready', sessions: 1 });
+    expect(starts()).toBe(1);
+    expect(executor.runtime(a.id)).toBe('running');
+  });
+
   it('reopens Assignments on a sequence gap and gets a new COMPLETE', async () => {
     const { d, agent } = await setup();
     await eventually(() => expect(d.streams).toHaveLength(1));

@@ -54,6 +54,11 @@ export interface SessionStatus {
 
 export interface SessionClient {
   status(): SessionStatus;
+  /**
+   * Moves the session to a new connection (same session ID when the dispatcher
+   * allows it): after a certificate renewal, so the manager sees the new one.
+   */
+  reconnect(reason: string): void;
   stop(): Promise<void>;
 }
 
@@ -64,7 +69,11 @@ export function startSession(opts: SessionOptions): SessionClient {
   const rng = opts.rng ?? systemRng;
   const log = opts.logger;
   const rpcTimeout = opts.rpcTimeoutMs ?? 5000;
-  const client = createDispatcherClient(opts.managerAddr, opts.credentials ?? grpc.credentials.createInsecure(), opts.channelOptions);
+  // A local subchannel pool: a reconnect must open a new connection, not reuse the old one.
+  const dial = () =>
+    createDispatcherClient(opts.managerAddr, opts.credentials ?? grpc.credentials.createInsecure(), { ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
+  let client = dial();
+  let redial: string | undefined;
   const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0 };
   let stopped = false;
   let abortCurrent: ((reason: string) => void) | undefined;
@@ -123,11 +132,15 @@ export function startSession(opts: SessionOptions): SessionClient {
       return { established: false, reason: reason ?? 'session failed' };
     }
     const sessionId = m.sessionId;
+    const resumed = st.sessionId === sessionId;
     st.sessionId = m.sessionId;
     applySessionMessage(m);
     st.state = 'ready';
-    st.sessions++;
-    log?.info({ sessionId, managers: st.managers.length }, 'session established');
+    if (resumed) log?.info({ sessionId }, 'session resumed on a new connection');
+    else {
+      st.sessions++;
+      log?.info({ sessionId, managers: st.managers.length }, 'session established');
+    }
 
     cleanups.push(heartbeat(client, sessionId, fail));
     cleanups.push(watchDescription(JSON.stringify(description), fail));
@@ -264,6 +277,13 @@ export function startSession(opts: SessionOptions): SessionClient {
       const r = await runSession();
       abortCurrent = undefined;
       if (stopped) break;
+      if (redial !== undefined) {
+        const old = client;
+        client = dial();
+        old.close();
+        redial = undefined;
+        if (r.established) continue; // straight onto the new connection
+      }
       st.lastError = r.reason;
       if (r.established) backoff = 0;
       backoff = nextBackoff(backoff);
@@ -283,6 +303,11 @@ export function startSession(opts: SessionOptions): SessionClient {
 
   return {
     status: () => ({ ...st, managers: [...st.managers] }),
+    reconnect(reason) {
+      redial = reason;
+      abortCurrent?.(reason);
+      wakeSleep?.();
+    },
     async stop() {
       stopped = true;
       abortCurrent?.('stopped');

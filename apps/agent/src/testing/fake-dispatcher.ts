@@ -10,9 +10,9 @@ import { dispatcherPackage, type AssignmentsMessage, type SessionMessage } from 
 
 type Stream<T> = grpc.ServerWritableStream<{ sessionId: string; nodeId?: string; descriptionJson?: string }, T>;
 
-export async function startFakeDispatcher(opts: { heartbeatMs?: number; failStatusUpdates?: number } = {}) {
+export async function startFakeDispatcher(opts: { heartbeatMs?: number; failStatusUpdates?: number; resume?: boolean } = {}) {
   const tasks = new Map<string, Task>();
-  const sessions: Array<{ sessionId: string; nodeId: string; description: unknown; call: Stream<SessionMessage> }> = [];
+  const sessions: Array<{ sessionId: string; nodeId: string; description: unknown; peer: string; call: Stream<SessionMessage> }> = [];
   const streams: Array<{ sessionId: string; seq: number; call: Stream<AssignmentsMessage> }> = [];
   const statuses: Array<{ sessionId: string; taskId: string; status: TaskStatus }> = [];
   let heartbeats = 0;
@@ -23,9 +23,11 @@ export async function startFakeDispatcher(opts: { heartbeatMs?: number; failStat
 
   const impl: grpc.UntypedServiceImplementation = {
     Session(call: Stream<SessionMessage>) {
-      const sessionId = `session-${sessions.length + 1}`;
+      const resumed = opts.resume && call.request.sessionId !== '' && call.request.sessionId === current;
+      const sessionId = resumed ? current! : `session-${sessions.length + 1}`;
       current = sessionId;
-      sessions.push({ sessionId, nodeId: call.request.nodeId ?? '', description: JSON.parse(call.request.descriptionJson || 'null'), call });
+      const description: unknown = JSON.parse(call.request.descriptionJson || 'null');
+      sessions.push({ sessionId, nodeId: call.request.nodeId ?? '', description, peer: call.getPeer(), call });
       call.write({ sessionId, nodeJson: JSON.stringify({ id: call.request.nodeId }), managers: [{ nodeId: 'm1', addr: '127.0.0.1:1', weight: 10 }] });
     },
     Heartbeat(call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {

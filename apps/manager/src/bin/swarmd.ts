@@ -143,7 +143,16 @@ async function main(): Promise<void> {
     channelOptions: { 'grpc.ssl_target_name_override': MANAGER_SAN },
     logger: log.child({ component: 'agent' }),
   });
-  const renewer = startRenewer({ stateDir: o.stateDir, initial: sec, managers, ca, identity, log: log.child({ component: 'certs' }) });
+  // Live connections keep the certificate they were opened with: move the session onto the new one.
+  const renewer = startRenewer({
+    stateDir: o.stateDir,
+    initial: sec,
+    managers,
+    ca,
+    identity,
+    log: log.child({ component: 'certs' }),
+    onRenewed: () => agent.reconnect('certificate renewed'),
+  });
 
   const url = manager?.httpAddr ? `${manager.httpScheme}://${manager.httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/` : undefined;
   process.stdout.write(

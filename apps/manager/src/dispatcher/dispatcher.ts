@@ -74,6 +74,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     });
     log(`node ${nodeId} is down: ${message}`);
   };
+  /** The last session ID issued to each node: the only one it may resume. */
+  const lastSession = new Map<string, string>();
   const heartbeats = createHeartbeatTracker({
     clock,
     rng: deps.rng ?? systemRng,
@@ -95,6 +97,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     for (const c of e.changes) {
       if (c.table !== 'nodes' || c.action !== 'delete') continue;
       heartbeats.forget(c.object.id);
+      lastSession.delete(c.object.id);
       for (const s of [...sessions.values()]) if (s.nodeId === c.object.id) s.close();
     }
   });
@@ -122,7 +125,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return u.ok ? u : err(u.error.message);
     });
     if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, typeof r.error === 'string' ? r.error : r.error.message));
-    const id = newId();
+    // An agent that moves to a new connection (a renewed certificate) resumes its session ID.
+    const asked = call.request.session_id;
+    const id = asked && lastSession.get(nodeId) === asked ? asked : newId();
+    lastSession.set(nodeId, id);
     const send = (node: Node) => call.write({ session_id: id, node_json: JSON.stringify(node), managers: deps.managers() });
     const unsubscribe = events.onNode(nodeId, (node, deleted) => {
       if (!deleted) send(node);
@@ -131,18 +137,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     for (const old of [...sessions.values()]) if (old.nodeId === nodeId) old.close();
     const streams = new Set<() => void>();
     const close = () => {
-      if (!sessions.delete(id)) return;
+      if (sessions.get(id) !== entry) return;
+      sessions.delete(id);
       unsubscribe();
       for (const end of streams) end();
       call.end();
     };
-    sessions.set(id, { id, nodeId, close, streams });
+    const entry: Session = { id, nodeId, close, streams };
+    sessions.set(id, entry);
     // The agent went away (its connection dropped: crash, kill -9, network). A live agent opens a new
     // session within ~100 ms (its backoff restarts at 0 after an established session), so the node gets
     // one heartbeat period instead of the full grace to come back before it is DOWN. (SwarmKit waits
     // the full grace; this is how a killed node's tasks run elsewhere within 5 s.)
     const lost = () => {
-      const wasOpen = sessions.has(id);
+      const wasOpen = sessions.get(id) === entry;
       close();
       if (wasOpen && ![...sessions.values()].some((s) => s.nodeId === nodeId)) heartbeats.beat(nodeId, SESSION_LOST_GRACE);
     };
