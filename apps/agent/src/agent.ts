@@ -30,6 +30,8 @@ export interface AgentOptions {
   rng?: Rng;
   /** How often the node description is re-read (default 20 s; 0 = never). */
   describeIntervalMs?: number;
+  /** The managers' addresses changed (e.g. persist them for the next start). */
+  onManagers?(addrs: string[]): void;
 }
 
 export interface AgentStatus {
@@ -77,6 +79,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.channelOptions ? { channelOptions: opts.channelOptions } : {}),
     ...(opts.describeIntervalMs !== undefined ? { describeIntervalMs: opts.describeIntervalMs } : {}),
+    ...(opts.onManagers ? { onManagers: opts.onManagers } : {}),
     handlers: {
       describe: () => describeNode(opts.executor, opts.hostname),
       onComplete: (tasks) => worker.assign(tasks),

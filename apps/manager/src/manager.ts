@@ -1,23 +1,26 @@
 /**
- * The manager: store + persistence, the cluster CA, the leader's control
- * loops, the gRPC remote API (mutual TLS: Dispatcher, NodeCA, Health) and the
- * API servers (HTTP/WebSocket and the control socket). Composition only; each
- * part lives in its own module.
+ * The manager: the store replicated over Raft, the cluster CA, the leader's
+ * control loops, the gRPC remote API (mutual TLS: Raft, Peers, Dispatcher,
+ * NodeCA, Health) and the API servers (HTTP/WebSocket and the control
+ * socket). Composition only; each part lives in its own module.
  *
  *          ┌──────────── store (the only bus) ────────────┐
- *   API ──►│ services  nodes  tasks  cluster  │──► WAL+snapshot
- *          └──▲────────▲──────────▲──────────▲─┘
- *       orchestrator scheduler dispatcher ◄──gRPC/mTLS── agents
- *                                 node CA   ◄──gRPC/mTLS── joining nodes
+ *   API ──►│ services  nodes  tasks  cluster              │◄──► Raft log (every manager)
+ *          └──▲────────▲──────────▲──────────▲────────────┘
+ *     leader only: orchestrator scheduler dispatcher ◄──gRPC/mTLS── agents
+ *     every manager: node CA ◄──gRPC/mTLS── joining nodes; writes forwarded to the leader
  */
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { type Clock, err, ok, systemClock } from '@swarm/shared';
+import type { RaftNode } from '@swarm/raft';
+import { type Clock, type Cluster, type Result, err, ok, systemClock } from '@swarm/shared';
 import { spkiHash } from '@swarm/pki';
 import { bootstrapNodes, ensureCluster } from './bootstrap.js';
 import { type Dispatcher, createDispatcher } from './dispatcher/dispatcher.js';
 import { loadDispatcherService } from './dispatcher/proto.js';
-import type { Loop } from './lib/control-loop.js';
+import { type Duty, delegatingService, runLeaderDuties } from './ha/duties.js';
+import { startManagerStatus } from './ha/manager-status.js';
+import { notLeaderDetails } from './ha/peer-service.js';
+import { openRaftStore } from './ha/raft-store.js';
 import { type Logger, silentLogger } from './lib/log.js';
 import { loadService } from './lib/proto.js';
 import type { SecurityConfig } from './node/certs-dir.js';
@@ -27,15 +30,15 @@ import { startScheduler } from './scheduler/scheduler.js';
 import { peerOf } from './security/authz.js';
 import { createHealthService } from './security/health.js';
 import { createNodeCA } from './security/node-ca.js';
-import { type MutableProvider, createProvider, serverCredentials } from './security/providers.js';
+import { type MutableProvider, channelCredentials, createProvider, serverCredentials } from './security/providers.js';
 import { issueSelfCertificate } from './security/self-cert.js';
-import { watchTrust } from './security/trust.js';
+import { type TrustState, provisionalTrust, watchTrust } from './security/trust.js';
 import type { Caller } from './api/trpc.js';
 import { createAuthGate } from './auth/http.js';
 import { beginSetup } from './auth/service.js';
 import { issueHttpsCertificate } from './security/https-cert.js';
 import { type ApiServer, type ApiServerOptions, startApiServer } from './server/http.js';
-import { openLocalPersistence } from './store/persist.js';
+import { type ApplyOutcome, noQuorumMessage } from './store/replicated.js';
 import { type Store, createStore } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -59,6 +62,10 @@ export interface ManagerOptions {
   webDir?: string | undefined;
   /** Shortest certificate lifetime accepted (SwarmKit: 1 h); lower only for tests. */
   minCertExpiryMs?: number;
+  /** A manager joining an existing cluster: a member's remote API address (used while this manager's Raft log is empty). */
+  joinAddr?: string | undefined;
+  /** Disaster recovery: restart as the only manager, keeping all committed state. */
+  forceNewCluster?: boolean | undefined;
   /** Join attempts allowed per client address per minute (default 30, burst 20). */
   joinRatePerMinute?: number | undefined;
   clock?: Clock;
@@ -67,7 +74,7 @@ export interface ManagerOptions {
 
 export interface Manager {
   store: Store;
-  dispatcher: Dispatcher;
+  raft: RaftNode<ApplyOutcome>;
   security: SecurityConfig;
   /** The TLS identity served (and used by this node's agent); renewals swap it. */
   identity: MutableProvider;
@@ -87,48 +94,69 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   const log = opts.log ?? silentLogger;
   const clock = opts.clock ?? systemClock;
   const minCertExpiryMs = opts.minCertExpiryMs ?? HOUR_MS;
-  const store = createStore({ clock });
-  const persistence = openLocalPersistence(path.join(opts.stateDir, 'store'), store, { log: (m) => log.child({ component: 'store' }).warn(m) });
-  store.setProposer(persistence.proposer);
-  const r = persistence.recovered;
-  log.info(`store at version ${store.version()} (snapshot ${r.snapshotVersion}, replayed ${r.replayed} commits${r.truncatedBytes ? `, dropped ${r.truncatedBytes} torn bytes` : ''})`);
 
-  const cluster = await ensureCluster(store);
-  if (!cluster.ok) throw new Error(`bootstrap failed: ${cluster.error}`);
+  // The first manager of a new cluster creates the CA and its own certificate before anything else.
   let security = opts.security;
+  let founded: Cluster | undefined;
   if (!security) {
-    const s = await issueSelfCertificate(store, { stateDir: opts.stateDir, nodeId: opts.nodeId, minCertExpiryMs });
+    const seed = createStore({ clock });
+    const c = await ensureCluster(seed);
+    if (!c.ok) throw new Error(`bootstrap failed: ${c.error}`);
+    const s = await issueSelfCertificate(seed, { stateDir: opts.stateDir, nodeId: opts.nodeId, minCertExpiryMs });
     if (!s.ok) throw new Error(s.error);
     security = s.value;
-    log.info(`created cluster ${cluster.value.id}; this node (${security.nodeId}) is its first manager`);
+    founded = c.value;
+    log.info(`created cluster ${c.value.id}; this node (${security.nodeId}) is its first manager`);
   }
-  if (security.clusterId !== cluster.value.id) throw new Error(`certificates belong to cluster ${security.clusterId}, but the store holds cluster ${cluster.value.id}`);
   const sec = security;
-  const boot = await bootstrapNodes(store, {
-    nodeId: sec.nodeId,
-    certificate: { role: 'MANAGER', serial: sec.cert.serial, notBefore: sec.cert.notBefore, notAfter: sec.cert.notAfter, publicKeyHash: spkiHash(sec.certPem) },
-  });
-  if (!boot.ok) throw new Error(`bootstrap failed: ${JSON.stringify(boot.error)}`);
-
   const identity = createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } });
-  const caBundle = createProvider({});
-  const trust = await watchTrust(store, caBundle);
+  const caBundle = createProvider({ ca: [sec.rootCaPem] });
+  // Until the store holds the cluster object (a joining manager), trust what our own certificates say.
+  let trustNow: () => TrustState = () => provisionalTrust(sec);
 
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
-  let remoteApiAddr = '';
-  const dispatcher = createDispatcher({
-    store,
+  const port = await new Promise<number>((resolve, reject) =>
+    grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, serverCredentials(identity, caBundle), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const remoteApiAddr = `${opts.remoteApi.host}:${port}`;
+  const advertise = remoteApiAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  const identifyManager = (call: Parameters<typeof peerOf>[0]): Result<string, string> => {
+    const p = peerOf(call, trustNow());
+    if (p.kind === 'node' && p.role === 'MANAGER') return ok(p.nodeId);
+    return err(p.kind === 'none' ? p.reason : 'only managers may call this');
+  };
+  const rs = await openRaftStore({
+    stateDir: opts.stateDir,
+    nodeId: sec.nodeId,
+    advertise,
+    server: grpcServer,
+    credentials: channelCredentials(createProvider({ ca: [sec.rootCaPem] }), identity),
+    identifyManager,
+    joinAddr: opts.joinAddr,
+    forceNewCluster: opts.forceNewCluster,
     clock,
-    managerId: () => sec.nodeId,
-    managers: () => [{ node_id: sec.nodeId, addr: remoteApiAddr, weight: 10 }],
-    identify: (call) => {
-      const p = peerOf(call, trust.current());
-      if (p.kind === 'node') return ok(p.nodeId);
-      return err(p.kind === 'join' ? 'a join certificate can only request a node certificate' : p.reason);
-    },
-    log: (m) => log.child({ component: 'dispatcher' }).info(m),
+    log,
   });
-  grpcServer.addService(loadDispatcherService(), dispatcher.implementation);
+  const { store, raft } = rs;
+  if (founded) {
+    const c = founded;
+    await waitUntil(() => raft.status().role === 'leader', 30_000, 'this new cluster to elect its first manager');
+    const w = await store.update((tx) => (tx.get('clusters', c.id) ? ok(undefined) : tx.create('clusters', c)));
+    if (!w.ok) throw new Error(`bootstrap failed: ${JSON.stringify(w.error)}`);
+  }
+  await waitUntil(() => store.view((tx) => tx.list('clusters').length > 0), 120_000, 'the cluster state to arrive from the other managers');
+  const clusterId = store.view((tx) => tx.list('clusters')[0]!.id);
+  if (sec.clusterId !== clusterId) throw new Error(`certificates belong to cluster ${sec.clusterId}, but the store holds cluster ${clusterId}`);
+  log.info(`store at version ${store.version()} (raft index ${raft.status().applied})`);
+  const trust = await watchTrust(store, caBundle);
+  trustNow = trust.current;
+
+  const managers = () => [...raft.members()].map(([node_id, addr]) => ({ node_id, addr, weight: 10 }));
+  let dispatcher: Dispatcher | undefined;
+  grpcServer.addService(
+    loadDispatcherService(),
+    delegatingService(['Session', 'Heartbeat', 'UpdateTaskStatus', 'Assignments'], () => dispatcher?.implementation, () => ({ code: grpc.status.UNAVAILABLE, details: notLeaderDetails(raft) })),
+  );
   grpcServer.addService(loadNodeCAService(), createNodeCA({
     store,
     trust: trust.current,
@@ -137,24 +165,60 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     joinRateLimit: opts.joinRatePerMinute ? { burst: opts.joinRatePerMinute, perMinute: opts.joinRatePerMinute } : undefined,
   }));
   grpcServer.addService(loadService('health.proto', ['swarm', 'health', 'v1', 'Health']).service, createHealthService(trust.current));
-  const port = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, serverCredentials(identity, caBundle), (e, p) => (e ? reject(e) : resolve(p))),
-  );
-  remoteApiAddr = `${opts.remoteApi.host}:${port}`;
-  dispatcher.expect(boot.value.unknown);
-  // A single manager is its own leader (replicated managers maintain this from Raft).
-  await store.update((tx) => {
-    const me = tx.get('nodes', sec.nodeId);
-    if (!me) return ok(undefined);
-    return tx.update('nodes', { ...me, managerStatus: { raftId: sec.nodeId, addr: remoteApiAddr, leader: true, reachability: 'REACHABLE' } });
+
+  const certificate = { role: 'MANAGER' as const, serial: sec.cert.serial, notBefore: sec.cert.notBefore, notAfter: sec.cert.notAfter, publicKeyHash: spkiHash(sec.certPem) };
+  const duties = runLeaderDuties({
+    raft,
+    log: (m) => log.info(m),
+    start: async (): Promise<Duty[]> => {
+      const boot = await bootstrapNodes(store, { nodeId: sec.nodeId, certificate });
+      const d = createDispatcher({
+        store,
+        clock,
+        managerId: () => sec.nodeId,
+        managers,
+        identify: (call) => {
+          const p = peerOf(call, trust.current());
+          if (p.kind === 'node') return ok(p.nodeId);
+          return err(p.kind === 'join' ? 'a join certificate can only request a node certificate' : p.reason);
+        },
+        log: (m) => log.child({ component: 'dispatcher' }).info(m),
+      });
+      if (boot.ok) d.expect(boot.value.unknown);
+      dispatcher = d;
+      const dispatcherDuty: Duty = {
+        stop: async () => {
+          dispatcher = undefined;
+          await d.stop();
+        },
+        idle: () => d.flush(),
+      };
+      return [
+        dispatcherDuty,
+        startManagerStatus(store, raft),
+        startReplicatedOrchestrator({ store, clock, log: (m) => log.child({ component: 'orchestrator' }).warn(m) }),
+        startScheduler({ store, clock }),
+      ];
+    },
   });
 
-  const loops: Loop[] = [
-    startReplicatedOrchestrator({ store, clock, log: (m) => log.child({ component: 'orchestrator' }).warn(m) }),
-    startScheduler({ store, clock }),
-  ];
-
-  const context = (caller: Caller) => ({ caller, store, self: { nodeId: sec.nodeId, version: VERSION }, config: { minCertExpiryMs } });
+  const readBarrier = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(noQuorumMessage(raft))), 3_000)));
+    try {
+      const r = await Promise.race([raft.readIndex(), timeout]);
+      if (!r.ok) throw new Error(r.error.kind === 'not-leader' ? noQuorumMessage(raft) : r.error.message);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const context = (caller: Caller, o: { staleRead?: boolean } = {}) => ({
+    caller,
+    store,
+    self: { nodeId: sec.nodeId, version: VERSION },
+    config: { minCertExpiryMs },
+    readBarrier: o.staleRead ? undefined : readBarrier,
+  });
   const servers: ApiServer[] = [];
   const listen = async (o: Omit<ApiServerOptions, 'context' | 'webDir'>) => {
     const s = await startApiServer({ ...o, context, webDir: opts.webDir });
@@ -174,7 +238,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
 
   return {
     store,
-    dispatcher,
+    raft,
     security: sec,
     identity,
     remoteApiAddr,
@@ -183,19 +247,23 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     setupPath,
     httpScheme: tls ? 'https' : 'http',
     idle: async () => {
-      for (let i = 0; i < 3; i++) {
-        await dispatcher.flush();
-        await Promise.all(loops.map((l) => l.idle()));
-      }
+      for (let i = 0; i < 3; i++) await duties.idle();
     },
     async stop() {
       await Promise.all(servers.map((s) => s.close()));
-      await Promise.all(loops.map((l) => l.stop()));
-      await dispatcher.stop();
+      await duties.stop();
       trust.stop();
+      await rs.stop();
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       grpcServer.forceShutdown();
-      persistence.close();
     },
   };
+}
+
+async function waitUntil(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

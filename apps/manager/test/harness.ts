@@ -48,8 +48,8 @@ export interface Node {
   output(): string;
   /** kill -9 the process (by PID) and wait for it to exit. */
   kill9(): Promise<void>;
-  /** Start it again on the same state dir and ports. */
-  restart(): Promise<void>;
+  /** Start it again on the same state dir and ports (with `extraArgs` added this once). */
+  restart(extraArgs?: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,11 +82,11 @@ export async function startNode(opts: StartOptions = {}): Promise<Node> {
   ];
   let child: ChildProcess;
   let out = '';
-  const launch = async () => {
+  const launch = async (more: string[] = []) => {
     out = '';
     // SWARMD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the node under test.
     const nodeArgs = process.env['SWARMD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
-    child = spawn(process.execPath, [...nodeArgs, ...args], { env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...nodeArgs, ...args, ...more], { env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));
     await waitFor(() => out.includes(' is up as '), 30_000, () => `swarmd did not start:\n${out}`);
@@ -107,7 +107,7 @@ export async function startNode(opts: StartOptions = {}): Promise<Node> {
       child.kill('SIGKILL');
       await exited(child);
     },
-    restart: launch,
+    restart: (more) => launch(more),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -37,6 +37,8 @@ export interface SessionOptions {
   rpcTimeoutMs?: number;
   /** Re-read the node description this often; a change opens a new session (default 20 s, 0 = never). */
   describeIntervalMs?: number;
+  /** The managers' addresses changed (from the session's manager list). */
+  onManagers?(addrs: string[]): void;
 }
 
 export interface SessionStatus {
@@ -70,8 +72,8 @@ export function startSession(opts: SessionOptions): SessionClient {
   const log = opts.logger;
   const rpcTimeout = opts.rpcTimeoutMs ?? 5000;
   // A local subchannel pool: a reconnect must open a new connection, not reuse the old one.
-  const dial = () =>
-    createDispatcherClient(opts.managerAddr, opts.credentials ?? grpc.credentials.createInsecure(), { ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
+  let addr = opts.managerAddr;
+  const dial = () => createDispatcherClient(addr, opts.credentials ?? grpc.credentials.createInsecure(), { ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
   let client = dial();
   let redial: string | undefined;
   const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0 };
@@ -82,7 +84,11 @@ export function startSession(opts: SessionOptions): SessionClient {
   const deadline = () => new Date(Date.now() + rpcTimeout);
 
   const applySessionMessage = (m: SessionMessage) => {
-    if (m.managers.length > 0) st.managers = m.managers;
+    if (m.managers.length > 0) {
+      const before = st.managers.map((x) => x.addr).join(',');
+      st.managers = m.managers;
+      if (m.managers.map((x) => x.addr).join(',') !== before) opts.onManagers?.(m.managers.map((x) => x.addr));
+    }
     if (m.nodeJson) {
       try {
         st.node = JSON.parse(m.nodeJson);
@@ -270,6 +276,20 @@ export function startSession(opts: SessionOptions): SessionClient {
       });
   }
 
+  /**
+   * Where to go after a failed session: the leader a follower named, else the
+   * next manager in the list (the current one may be dead); stay for reasons
+   * that are not about the manager.
+   */
+  function nextManager(reason: string): string {
+    const named = /leader is (\S+)/.exec(reason)?.[1];
+    if (named) return named;
+    if (/node description changed|stopped/.test(reason)) return addr;
+    const known = [...new Set([...st.managers.map((m) => m.addr), opts.managerAddr])];
+    if (known.length <= 1) return addr;
+    return known[(known.indexOf(addr) + 1) % known.length]!;
+  }
+
   const loop = (async () => {
     let backoff = 0;
     while (!stopped) {
@@ -277,12 +297,16 @@ export function startSession(opts: SessionOptions): SessionClient {
       const r = await runSession();
       abortCurrent = undefined;
       if (stopped) break;
-      if (redial !== undefined) {
+      const next = redial !== undefined ? addr : nextManager(r.reason);
+      if (redial !== undefined || next !== addr) {
+        if (next !== addr) log?.info({ from: addr, to: next, reason: r.reason }, 'moving to another manager');
+        addr = next;
         const old = client;
         client = dial();
         old.close();
+        const immediate = redial !== undefined ? r.established : /leader is /.test(r.reason);
         redial = undefined;
-        if (r.established) continue; // straight onto the new connection
+        if (immediate) continue; // straight onto the new connection / the named leader
       }
       st.lastError = r.reason;
       if (r.established) backoff = 0;

@@ -14,7 +14,15 @@ export interface ApiContext {
   /** This manager. */
   self: { nodeId: string; version: string };
   config: { minCertExpiryMs: number };
+  /**
+   * Linearizable read barrier (Raft ReadIndex): resolves once this manager's
+   * store has every write committed before the call. Absent: reads are local.
+   */
+  readBarrier?: (() => Promise<void>) | undefined;
 }
+
+/** Request header that asks for a local (possibly stale) read instead of a ReadIndex round. */
+export const STALE_READ_HEADER = 'x-swarm-stale-read';
 
 const t = initTRPC.context<ApiContext>().create({
   isDev: false,
@@ -30,8 +38,15 @@ export const router = t.router;
  * Every procedure requires an authenticated caller. The HTTP edge already
  * refuses anonymous requests; this is the second lock on the same door.
  */
-export const publicProcedure = t.procedure.use(({ ctx, next }) => {
+export const publicProcedure = t.procedure.use(async ({ ctx, type, next }) => {
   if (ctx.caller.kind === 'anonymous') throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
+  if (type === 'query' && ctx.readBarrier) {
+    try {
+      await ctx.readBarrier();
+    } catch (e) {
+      throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `consistent read failed: ${(e as Error).message} (ask for a stale read to read this manager's copy)` });
+    }
+  }
   return next();
 });
 

@@ -54,6 +54,7 @@ export const SwarmdOptionsSchema = z.object({
       return labels;
     }),
   checkJoin: z.boolean().default(false),
+  forceNewCluster: z.boolean().default(false),
   /** SwarmKit's --generic-node-resources "gpu=2,fpga=1": discrete resources this node offers. */
   genericNodeResources: z.string().optional().transform((s, ctx) => {
     const out: Record<string, number> = {};
@@ -111,6 +112,7 @@ export function parseSwarmdArgs(argv: string[]): SwarmdOptions {
     .option('--join-addr <addr>', 'join the cluster whose manager answers at this address')
     .addOption(new Option('--join-token <token>', 'join token (SWMTKN-1-...) for --join-addr').env('SWARMD_JOIN_TOKEN'))
     .option('--node-labels <k=v,...>', 'labels of this node, set when it joins (--join-addr)')
+    .option('--force-new-cluster', 'disaster recovery: restart this manager as the only member of its cluster, keeping all committed state')
     .option('--check-join', 'check that --join-token would join the manager at --join-addr, print the role it grants, and exit (changes nothing)')
     .addOption(new Option('--availability <a>', 'availability of a newly joined node').choices(['ACTIVE', 'PAUSE', 'DRAIN']))
     .option('--join-rate <n>', 'join attempts allowed per client address per minute (default 30)')

@@ -122,6 +122,8 @@ async function main(): Promise<void> {
       webDir: o.webDir ?? defaultWebDir,
       httpTls: httpTls(o, log),
       minCertExpiryMs: o.minCertExpiry,
+      joinAddr: o.joinAddr,
+      forceNewCluster: o.forceNewCluster,
       joinRatePerMinute: o.joinRate,
       log,
     });
@@ -142,6 +144,9 @@ async function main(): Promise<void> {
     credentials: channelCredentials(ca, identity),
     channelOptions: { 'grpc.ssl_target_name_override': MANAGER_SAN },
     logger: log.child({ component: 'agent' }),
+    onManagers: (addrs) => {
+      if (!manager) saveManagers(o.stateDir, addrs);
+    },
   });
   // Live connections keep the certificate they were opened with: move the session onto the new one.
   const renewer = startRenewer({

@@ -94,9 +94,6 @@ export function createNodeCA(deps: NodeCADeps): grpc.UntypedServiceImplementatio
 
   const join = async (peer: Extract<Peer, { kind: 'join' }>, req: IssueRequest, csr: { publicKeyHash: string; askedOu: string | undefined }) => {
     const role: Node['role'] = peer.role === 'manager' ? 'MANAGER' : 'WORKER';
-    if (role === 'MANAGER') {
-      throw grpcError(grpc.status.UNIMPLEMENTED, 'joining as a manager needs replicated managers, which this version does not have yet; join with the worker token');
-    }
     if (csr.askedOu && csr.askedOu !== ROLE_OU[role]) {
       throw grpcError(grpc.status.PERMISSION_DENIED, `CSR asks for role ${csr.askedOu} but the join token grants ${ROLE_OU[role]}`);
     }

@@ -33,6 +33,15 @@ async function joinCas(c: Cluster): Promise<Record<JoinRole, string>> {
   };
 }
 
+/**
+ * Trust from this node's own certificates, for the moments before the store
+ * holds the cluster object (a manager that just joined): the root CA and
+ * cluster ID only; no join token is accepted and no one is denied yet.
+ */
+export function provisionalTrust(sec: { clusterId: string; rootCaPem: string }): TrustState {
+  return { clusterId: sec.clusterId, rootCaPem: sec.rootCaPem, joinCas: { worker: sec.rootCaPem, manager: sec.rootCaPem }, isDenied: () => false };
+}
+
 /** Builds the trust state and keeps `caBundle` (the server's trusted CAs) in step with token rotations. */
 export async function watchTrust(store: Store, caBundle: MutableProvider): Promise<Trust> {
   const cluster = () => {

@@ -10,7 +10,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import { appRouter } from '../api/root.js';
-import type { ApiContext, Caller } from '../api/trpc.js';
+import { type ApiContext, type Caller, STALE_READ_HEADER } from '../api/trpc.js';
 import type { AuthGate } from '../auth/http.js';
 import { advertise, issuedBy } from '../install/commands.js';
 import { createInstallHandler, isInstallPath } from './install.js';
@@ -26,7 +26,7 @@ export type Listen = { kind: 'tcp'; host: string; port: number } | { kind: 'unix
 
 export interface ApiServerOptions {
   listen: Listen;
-  context: (caller: Caller) => ApiContext;
+  context: (caller: Caller, opts?: { staleRead?: boolean }) => ApiContext;
   webDir?: string | undefined;
   /** Authentication for network listeners; absent on the control socket (trusted by file mode). */
   auth?: AuthGate | undefined;
@@ -40,7 +40,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!auth) return { kind: 'socket' };
     return auth.principal(req) ?? { kind: 'anonymous' };
   };
-  const createContext = ({ req }: { req: http.IncomingMessage }) => opts.context(callerOf(req));
+  const createContext = ({ req }: { req: http.IncomingMessage }) => opts.context(callerOf(req), { staleRead: req.headers[STALE_READ_HEADER] === '1' });
   const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
   const statics = createStaticHandler(opts.webDir);
   const install = createInstallHandler({ context: opts.context, webDir: opts.webDir, scheme: opts.tls ? 'https' : 'http' });

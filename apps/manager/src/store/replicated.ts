@@ -1,26 +1,33 @@
 /**
- * The store over Raft (issue 5's foundation): the leader proposes each batch
- * of commits as one Raft entry; every manager (leader included) applies
- * committed entries to its store through the state machine. Entries are
- * validated on the way in like any other boundary: a manager never applies
- * data it cannot parse.
+ * The store over Raft. Any manager runs transactions on its own copy and
+ * proposes the resulting commits as one Raft entry: the leader directly, a
+ * follower through the leader (`forward`). Every manager applies committed
+ * entries in log order; an entry whose first commit does not follow the
+ * store's version was computed on a state another write changed first, so
+ * every manager skips it alike and its proposer re-runs the transactions
+ * (optimistic concurrency: deterministic, no locks across managers).
  *
- *   store.update ─► RaftProposer.propose(commits) ─► raft log (replicated, fsync)
- *                                                          │ committed
- *   every manager: StoreStateMachine.apply(entry) ◄────────┘ ─► store.applyCommitted
+ *   store.update ─► propose(commits) ─► leader: raft.propose ──► raft log (replicated, fsync)
+ *                        │ follower: forward ─► leader ─┘               │ committed
+ *   every manager: apply(entry) ◄──────────────────────────────────────┘
+ *        version follows? ─ yes ─► store.applyCommitted ─► {applied}
+ *                         └ no ──► {conflict, version} ─► WriteConflictError ─► re-run
  */
-import type { RaftNode, StateMachine } from '@swarm/raft';
+import type { AppliedEntry, RaftNode, StateMachine } from '@swarm/raft';
 import type { CommitEvent, StoreSnapshot } from '@swarm/shared';
 import { formatZodError } from '@swarm/shared';
 import { z } from 'zod';
 import { CommitEventSchema, StoreSnapshotSchema } from './persist.js';
-import type { Proposer, Store } from './store.js';
+import { type Proposer, type Store, WriteConflictError } from './store.js';
 
 const EntrySchema = z.object({ commits: z.array(CommitEventSchema) });
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class CorruptEntryError extends Error {}
+
+/** What applying one entry did, on every manager alike. */
+export type ApplyOutcome = { kind: 'applied'; index: number } | { kind: 'conflict'; index: number; version: number } | { kind: 'none'; index: number };
 
 export function encodeCommits(commits: CommitEvent[]): Uint8Array {
   return encoder.encode(JSON.stringify({ commits }));
@@ -39,11 +46,15 @@ export function decodeCommits(data: Uint8Array): CommitEvent[] {
 }
 
 /** Applies committed entries to the store; snapshots are the store's own. */
-export function storeStateMachine(store: Store): StateMachine<void> {
+export function storeStateMachine(store: Store): StateMachine<ApplyOutcome> {
   return {
-    apply(entry) {
-      if (entry.data.length === 0) return; // leader no-ops and conf changes carry no commits
-      for (const c of decodeCommits(entry.data)) store.applyCommitted(c);
+    apply(entry: AppliedEntry): ApplyOutcome {
+      if (entry.data.length === 0) return { kind: 'none', index: entry.index }; // leader no-ops carry no commits
+      const commits = decodeCommits(entry.data);
+      if (commits.length === 0) return { kind: 'none', index: entry.index };
+      if (commits[0]!.version !== store.version() + 1) return { kind: 'conflict', index: entry.index, version: store.version() };
+      for (const c of commits) store.applyCommitted(c);
+      return { kind: 'applied', index: entry.index };
     },
     snapshot: () => encoder.encode(JSON.stringify(store.snapshot())),
     restore(data) {
@@ -54,12 +65,74 @@ export function storeStateMachine(store: Store): StateMachine<void> {
   };
 }
 
-/** Writes go through Raft; a follower refuses with who the leader is. */
-export function raftProposer(node: Pick<RaftNode<void>, 'propose'>): Proposer {
+/** Resolves once the store reached `version` (or rejects after `timeoutMs`). */
+export function untilVersion(store: Store, version: number, timeoutMs: number): Promise<void> {
+  if (store.version() >= version) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for this manager to apply version ${version} (at ${store.version()})`));
+    }, timeoutMs);
+    const off = store.subscribe(() => {
+      if (store.version() < version) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+export interface ReplicatedProposerDeps {
+  raft: Pick<RaftNode<ApplyOutcome>, 'propose' | 'status'>;
+  store: Store;
+  /** Sends the entry to the leader, which proposes it and answers with the outcome. */
+  forward(leaderId: string, data: Uint8Array): Promise<ApplyOutcome>;
+  /** The error when no leader is known, e.g. "no quorum (2 of 3 managers unreachable)". */
+  noLeader(): string;
+  /** How long a write may wait for commitment. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/** Writes go through Raft, from whichever manager made them. */
+export function replicatedProposer(d: ReplicatedProposerDeps): Proposer {
+  const timeoutMs = d.timeoutMs ?? 5_000;
+  const local = async (data: Uint8Array): Promise<ApplyOutcome> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`write not committed within ${timeoutMs} ms (${d.noLeader()})`)), timeoutMs);
+    });
+    try {
+      const r = await Promise.race([d.raft.propose(data), timeout]);
+      if (r.ok) return r.value;
+      throw new Error(r.error.kind === 'not-leader' && !('leader' in r.error && r.error.leader) ? d.noLeader() : r.error.message);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
     async propose(commits) {
-      const r = await node.propose(encodeCommits(commits));
-      if (!r.ok) throw new Error(r.error.message);
+      const data = encodeCommits(commits);
+      const st = d.raft.status();
+      let outcome: ApplyOutcome;
+      if (st.role === 'leader') outcome = await local(data);
+      else if (st.leader) {
+        outcome = await d.forward(st.leader, data);
+        // Read your writes: this manager's copy has the entry before the write is acknowledged.
+        if (outcome.kind === 'applied') await untilVersion(d.store, commits.at(-1)!.version, timeoutMs);
+      } else throw new Error(d.noLeader());
+      if (outcome.kind === 'conflict') {
+        await untilVersion(d.store, outcome.version, timeoutMs);
+        throw new WriteConflictError(outcome.version);
+      }
     },
   };
+}
+
+/** "no quorum (2 of 3 managers unreachable)" from what this manager's transport saw. */
+export function noQuorumMessage(raft: Pick<RaftNode<unknown>, 'status' | 'reachable'>): string {
+  const voters = raft.status().conf.voters;
+  const down = voters.filter((id) => !raft.reachable(id)).length;
+  const quorum = Math.floor(voters.length / 2) + 1;
+  if (voters.length - down < quorum) return `no quorum (${down} of ${voters.length} managers unreachable)`;
+  return `no leader elected yet (${voters.length - down} of ${voters.length} managers reachable); retry shortly`;
 }

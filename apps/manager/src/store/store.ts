@@ -26,11 +26,25 @@ export interface Proposer {
 
 export const nullProposer: Proposer = { propose: async () => {} };
 
+/**
+ * Thrown by a proposer when the commits were computed on a state that another
+ * manager's write changed first (replicated stores): the store re-runs the
+ * transactions once it has caught up, instead of failing them.
+ */
+export class WriteConflictError extends Error {
+  constructor(readonly atVersion: number) {
+    super(`write conflict: the store moved to version ${atVersion}`);
+  }
+}
+/** Re-runs allowed per transaction before it fails as a conflict. */
+const MAX_CONFLICT_RETRIES = 50;
+
 export type ProposeError = { kind: 'propose-failed'; message: string };
 
 type Listener = (event: CommitEvent) => void;
 type Queued = {
   fn: (tx: WriteTx) => Result<unknown, unknown>;
+  retries: number;
   resolve: (r: Result<unknown, unknown>) => void;
   reject: (e: unknown) => void;
 };
@@ -119,7 +133,9 @@ export function createStore(opts: StoreOptions = {}): Store {
         for (const { q, r } of committed) settle.push(() => q.resolve(r));
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        for (const { q } of committed) settle.push(() => q.resolve(err({ kind: 'propose-failed', message })));
+        const retry = e instanceof WriteConflictError ? committed.filter(({ q }) => ++q.retries <= MAX_CONFLICT_RETRIES).map(({ q }) => q) : [];
+        queue.unshift(...retry);
+        for (const { q } of committed) if (!retry.includes(q)) settle.push(() => q.resolve(err({ kind: 'propose-failed', message })));
       }
     }
     for (const s of settle) s();
@@ -140,7 +156,7 @@ export function createStore(opts: StoreOptions = {}): Store {
     view: (fn) => fn(createReadTx(base, [])),
     update<T, E>(fn: (tx: WriteTx) => Result<T, E>) {
       return new Promise<Result<T, E | ProposeError>>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as Queued['resolve'], reject });
+        queue.push({ fn, retries: 0, resolve: resolve as Queued['resolve'], reject });
         void drain();
       });
     },

@@ -41,6 +41,15 @@ export interface RaftNodeOptions<R> {
   readonly maxEntryBytes?: number;
   /** Append messages in flight per follower. Default 256. */
   readonly maxInflightMsgs?: number;
+  /** Serve Raft on this already-bound server (e.g. the manager's remote API); `listen` is then the advertised address. */
+  readonly server?: grpc.Server;
+  /** Refuses an inbound Raft stream when it returns a reason (e.g. the caller's certificate is not a manager's). */
+  readonly authorize?: (call: grpc.ServerReadableStream<Buffer, Buffer>) => string | undefined;
+  /**
+   * Disaster recovery: keep every committed entry, drop the rest, and restart as the only
+   * member (etcd's --force-new-cluster). The old directory is kept beside `dir` as a backup.
+   */
+  readonly forceNewCluster?: boolean;
   /** mTLS: pass credentials built from the CA's certificates. Default insecure. */
   readonly serverCredentials?: grpc.ServerCredentials;
   readonly channelCredentials?: grpc.ChannelCredentials;
@@ -75,6 +84,10 @@ export interface RaftNode<R> {
   transferLeadership(to: NodeId): Result<void, ProposeError>;
   status(): Status;
   members(): ReadonlyMap<NodeId, string>;
+  /** Whether the transport's last frame to `id` got through (always true for this node). */
+  reachable(id: NodeId): boolean;
+  /** Snapshot the state machine at the applied index now (and compact the log). */
+  snapshotNow(): void;
   onLeadershipChange(cb: (c: LeadershipChange) => void): () => void;
   stop(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { decodeConfChange, type ConfChange, type ConfState, type Entry, type Nod
 import type { LeadershipChange, NodeError, RaftNode, RaftNodeOptions } from './api.js';
 import { DiskStore } from './disk.js';
 import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
+import { forceNewCluster } from './force.js';
 import { createGrpcTransport, type Transport } from './transport.js';
 import { WaitRegistry } from './wait.js';
 
@@ -21,6 +22,7 @@ const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow'])
 
 export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<R>> {
   const log = o.log ?? (() => {});
+  if (o.forceNewCluster) await forceNewCluster(o, log);
   const disk = new DiskStore(o.dir, { warn: log });
   if (disk.fresh && !o.join) await disk.bootstrap(bootstrapEntries(o.peers));
   const members = new Map<NodeId, string>(Object.entries(o.peers));
@@ -58,6 +60,8 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   const transport: Transport = createGrpcTransport({
     id: o.id,
     listen: o.listen,
+    ...(o.server ? { server: o.server } : {}),
+    ...(o.authorize ? { authorize: o.authorize } : {}),
     ...(o.serverCredentials ? { serverCredentials: o.serverCredentials } : {}),
     ...(o.channelCredentials ? { channelCredentials: o.channelCredentials } : {}),
     onMessage: (m) => {
@@ -179,11 +183,13 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     raft.advance(rd);
     const bootstrapSingle = raft.r.voters.length === 1 && raft.r.voters[0] === o.id && raft.r.lead === '' && !o.join;
     if (bootstrapSingle && raft.r.role.kind === 'follower') raft.campaign();
-    const every = o.snapshotInterval ?? 10_000;
-    if (applied - lastSnap >= every) {
-      disk.snapshot(applied, raft.confState(), wrapSnapshot(members, sm.snapshot()), o.keepEntries ?? 500);
-      lastSnap = applied;
-    }
+    if (applied - lastSnap >= (o.snapshotInterval ?? 10_000)) snapshotNow();
+  }
+
+  function snapshotNow(): void {
+    if (applied <= lastSnap) return;
+    disk.snapshot(applied, raft.confState(), wrapSnapshot(members, sm.snapshot()), o.keepEntries ?? 500);
+    lastSnap = applied;
   }
 
   const loopDone = (async () => {
@@ -275,6 +281,8 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     },
     status: () => raft.status(),
     members: () => members,
+    reachable: (id) => transport.reachable(id),
+    snapshotNow,
     onLeadershipChange(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

@@ -40,6 +40,10 @@ export interface TransportOptions {
   readonly id: NodeId;
   /** host:port to listen on (port 0 picks a free port). */
   readonly listen: string;
+  /** Serve on this (already bound) server instead of binding one: e.g. the manager's remote API port. */
+  readonly server?: grpc.Server;
+  /** Refuses an inbound stream when it returns a reason (e.g. the caller is not a manager). */
+  readonly authorize?: (call: grpc.ServerReadableStream<Buffer, Buffer>) => string | undefined;
   readonly serverCredentials?: grpc.ServerCredentials;
   readonly channelCredentials?: grpc.ChannelCredentials;
   readonly onMessage: (m: Message) => void;
@@ -60,16 +64,24 @@ export interface Transport {
   send(msgs: readonly Message[]): void;
   close(): Promise<void>;
   stats(): { dropped: number; sentFrames: number; badFrames: number };
+  /** Peers whose stream delivered its last frame (false after a failure, until a frame gets through). */
+  reachable(id: NodeId): boolean;
 }
 
 export function createGrpcTransport(o: TransportOptions): Transport {
-  const server = new grpc.Server(CHANNEL_OPTS);
+  const server = o.server ?? new grpc.Server(CHANNEL_OPTS);
   const peers = new Map<NodeId, PeerSender>();
   const warn = o.warn ?? (() => {});
   const stats = { dropped: 0, sentFrames: 0, badFrames: 0 };
 
   server.addService(serviceDef, {
     send: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      const refused = o.authorize?.(call);
+      if (refused !== undefined) {
+        stats.badFrames++;
+        warn(`raft transport: refused a stream from ${call.getPeer()}: ${refused}`);
+        return cb({ code: grpc.status.PERMISSION_DENIED, details: refused });
+      }
       call.on('data', (buf: Buffer) => {
         let msgs: Message[];
         try {
@@ -97,9 +109,11 @@ export function createGrpcTransport(o: TransportOptions): Transport {
   const maxQueue = o.maxQueue ?? 4096;
   return {
     start: () =>
-      new Promise((res, rej) =>
-        server.bindAsync(o.listen, o.serverCredentials ?? grpc.ServerCredentials.createInsecure(), (err, port) => (err ? rej(err) : res(port))),
-      ),
+      o.server
+        ? Promise.resolve(Number(o.listen.slice(o.listen.lastIndexOf(':') + 1)))
+        : new Promise((res, rej) =>
+            server.bindAsync(o.listen, o.serverCredentials ?? grpc.ServerCredentials.createInsecure(), (err, port) => (err ? rej(err) : res(port))),
+          ),
     setPeer(id, address) {
       if (id === o.id) return;
       const cur = peers.get(id);
@@ -122,10 +136,12 @@ export function createGrpcTransport(o: TransportOptions): Transport {
     async close() {
       for (const p of peers.values()) p.close();
       peers.clear();
-      // Peers keep their streams to us open; do not wait for them to finish.
-      server.forceShutdown();
+      // Peers keep their streams to us open; do not wait for them to finish. A shared server is its owner's.
+      if (o.server) server.removeService(serviceDef);
+      else server.forceShutdown();
     },
     stats: () => ({ ...stats }),
+    reachable: (id) => id === o.id || peers.get(id)?.up === true,
   };
 }
 
@@ -138,6 +154,8 @@ class PeerSender {
   private stream: grpc.ClientWritableStream<Buffer> | undefined;
   private writable = true;
   private closed = false;
+  /** The last frame written to this peer arrived (its stream is healthy). */
+  up = true;
 
   constructor(
     readonly id: NodeId,
@@ -170,6 +188,7 @@ class PeerSender {
       if (this.stream === s) {
         this.stream = undefined;
         this.writable = true;
+        if (err) this.up = false;
         this.o.onUnreachable?.(this.id);
         if (err && !this.closed) this.o.onPeerDown?.(this.id);
       }
@@ -192,6 +211,7 @@ class PeerSender {
       const batch = this.queue.splice(0, n);
       const snaps = batch.filter((m) => m.type === 'snap');
       const ok = s.write(encodeBatch(batch), (err: unknown) => {
+        if (!err && this.stream === s) this.up = true;
         for (const m of snaps) this.o.onSnapshotStatus?.(this.id, !err);
       });
       this.stats.sentFrames++;
