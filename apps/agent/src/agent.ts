@@ -45,6 +45,8 @@ export interface AgentStatus {
   tasks: Array<{ id: string; state: string; message: string; err?: string }>;
   /** Status updates not yet acknowledged by the dispatcher. */
   pendingReports: number;
+  /** This node's object as the dispatcher last sent it (unvalidated JSON). */
+  node?: unknown;
 }
 
 export interface Agent {
@@ -122,6 +124,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       };
       if (s.sessionId) out.sessionId = s.sessionId;
       if (s.lastError) out.lastError = s.lastError;
+      if (s.node !== undefined) out.node = s.node;
       return out;
     },
   };

@@ -19,6 +19,7 @@ import { type Dispatcher, createDispatcher } from './dispatcher/dispatcher.js';
 import { loadDispatcherService } from './dispatcher/proto.js';
 import { type Duty, delegatingService, runLeaderDuties } from './ha/duties.js';
 import { startManagerStatus } from './ha/manager-status.js';
+import { startRoleManager } from './ha/role-manager.js';
 import { notLeaderDetails } from './ha/peer-service.js';
 import { openRaftStore } from './ha/raft-store.js';
 import { type Logger, silentLogger } from './lib/log.js';
@@ -64,6 +65,8 @@ export interface ManagerOptions {
   minCertExpiryMs?: number;
   /** A manager joining an existing cluster: a member's remote API address (used while this manager's Raft log is empty). */
   joinAddr?: string | undefined;
+  /** The node's TLS identity when it already has one (a promoted worker); renewals swap it in place. */
+  identity?: MutableProvider | undefined;
   /** Disaster recovery: restart as the only manager, keeping all committed state. */
   forceNewCluster?: boolean | undefined;
   /** Join attempts allowed per client address per minute (default 30, burst 20). */
@@ -109,7 +112,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     log.info(`created cluster ${c.value.id}; this node (${security.nodeId}) is its first manager`);
   }
   const sec = security;
-  const identity = createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } });
+  const identity = opts.identity ?? createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } });
   const caBundle = createProvider({ ca: [sec.rootCaPem] });
   // Until the store holds the cluster object (a joining manager), trust what our own certificates say.
   let trustNow: () => TrustState = () => provisionalTrust(sec);
@@ -196,6 +199,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       return [
         dispatcherDuty,
         startManagerStatus(store, raft),
+        startRoleManager({ store, raft, self: sec.nodeId, log: (m) => log.child({ component: 'roles' }).info(m) }),
         startReplicatedOrchestrator({ store, clock, log: (m) => log.child({ component: 'orchestrator' }).warn(m) }),
         startScheduler({ store, clock }),
       ];

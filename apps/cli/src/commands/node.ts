@@ -1,4 +1,4 @@
-/** `swarmctl node …`: ls, inspect, activate|pause|drain, update. */
+/** `swarmctl node …`: ls, inspect, activate|pause|drain, promote|demote, update, rm. */
 import type { Command } from 'commander';
 import type { Node, NodeAvailability } from '@swarm/shared';
 import { UsageError } from '../client.js';
@@ -56,6 +56,21 @@ export function registerNode(program: Command): void {
   for (const [name, value, description, already] of availability) {
     withFormat(node.command(name).description(description).argument('<node>', 'node ID, ID prefix or name')).action(
       action(async (ctx, ref: string) => setAvailability(ctx, ref, value, already)),
+    );
+  }
+
+  const roles: [string, 'MANAGER' | 'WORKER', string, string][] = [
+    ['promote', 'MANAGER', 'Promote a node to a manager', 'is already a manager'],
+    ['demote', 'WORKER', 'Demote a node from a manager to a worker', 'is already a worker'],
+  ];
+  for (const [name, desiredRole, description, already] of roles) {
+    withFormat(node.command(name).description(description).argument('<node>', 'node ID, ID prefix or name')).action(
+      action(async (ctx, ref: string) => {
+        const n = await ctx.api.node.get.query({ ref });
+        if (n.spec.desiredRole === desiredRole) throw new CliError(`Node ${ref} ${already}`);
+        const updated = await ctx.api.node.update.mutate({ ref: n.id, desiredRole });
+        if (ctx.json) ctx.printJson(updated);
+      }),
     );
   }
 

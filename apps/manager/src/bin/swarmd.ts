@@ -16,7 +16,8 @@ import { type SecurityConfig, loadManagers, loadSecurityConfig, saveManagers, sa
 import { checkJoin } from '../install/check-join.js';
 import { joinCluster } from '../node/join.js';
 import { startRenewer } from '../node/renewer.js';
-import { MANAGER_SAN, channelCredentials, createProvider } from '../security/providers.js';
+import { watchRole } from './role-switch.js';
+import { MANAGER_SAN, type MutableProvider, channelCredentials, createProvider } from '../security/providers.js';
 import { loadOrCreateNodeId } from './node-identity.js';
 import { type SwarmdOptions, isLoopback, parseSwarmdArgs } from './options.js';
 
@@ -109,30 +110,37 @@ async function main(): Promise<void> {
   const executor = withDeclaredResources(base, { generic: o.genericNodeResources, ...(base.name === 'docker' ? {} : { engineLabels: o.engineLabel }) });
   const hostname = o.hostname ?? (await executor.describe()).hostname;
 
-  let manager: Manager | undefined;
-  if (!sec0 || sec0.role === 'MANAGER') {
-    manager = await startManager({
+  const startManagerPart = (security: SecurityConfig | undefined, identity?: MutableProvider) =>
+    startManager({
       stateDir: o.stateDir,
-      nodeId: sec0?.nodeId ?? loadOrCreateNodeId(o.stateDir),
+      nodeId: security?.nodeId ?? loadOrCreateNodeId(o.stateDir),
       hostname,
-      security: sec0,
+      security,
+      ...(identity ? { identity } : {}),
       remoteApi: o.listenRemoteApi,
       controlSocket: o.listenControlApi,
       http: o.listenHttp,
       webDir: o.webDir ?? defaultWebDir,
       httpTls: httpTls(o, log),
       minCertExpiryMs: o.minCertExpiry,
-      joinAddr: o.joinAddr,
+      joinAddr: o.joinAddr ?? loadManagers(o.stateDir)[0],
       forceNewCluster: o.forceNewCluster,
       joinRatePerMinute: o.joinRate,
       log,
     });
-  }
+  let manager: Manager | undefined = !sec0 || sec0.role === 'MANAGER' ? await startManagerPart(sec0) : undefined;
   const sec = manager?.security ?? sec0!;
   const identity = manager?.identity ?? createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } });
   const ca = createProvider({ ca: [sec.rootCaPem] });
-  const local = manager ? manager.remoteApiAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:') : undefined;
-  const managers = () => (local ? [local] : [...new Set([...(o.joinAddr ? [o.joinAddr] : []), ...loadManagers(o.stateDir)])]);
+  const localAddr = (m: Manager) => m.remoteApiAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  const remote = () => [...new Set([...(o.joinAddr ? [o.joinAddr] : []), ...loadManagers(o.stateDir), ...agentManagers()])];
+  let agentManagers = (): string[] => [];
+  /** Where certificate requests go: this node's own manager first, unless it is being demoted (its copy of the store goes stale). */
+  let preferLocal = true;
+  const managers = () => {
+    const others = remote().filter((a) => !manager || a !== localAddr(manager));
+    return manager && preferLocal ? [localAddr(manager), ...others] : others;
+  };
   if (managers().length === 0) throw new Fatal(`no manager known for this worker: pass --join-addr`);
 
   const agent: Agent = await startAgent({
@@ -144,10 +152,9 @@ async function main(): Promise<void> {
     credentials: channelCredentials(ca, identity),
     channelOptions: { 'grpc.ssl_target_name_override': MANAGER_SAN },
     logger: log.child({ component: 'agent' }),
-    onManagers: (addrs) => {
-      if (!manager) saveManagers(o.stateDir, addrs);
-    },
+    onManagers: (addrs) => saveManagers(o.stateDir, addrs),
   });
+  agentManagers = () => agent.status().managers.map((m) => m.addr);
   // Live connections keep the certificate they were opened with: move the session onto the new one.
   const renewer = startRenewer({
     stateDir: o.stateDir,
@@ -157,6 +164,29 @@ async function main(): Promise<void> {
     identity,
     log: log.child({ component: 'certs' }),
     onRenewed: () => agent.reconnect('certificate renewed'),
+  });
+  const roles = watchRole({
+    stateDir: o.stateDir,
+    nodeRole: () => (agent.status().node as { role?: unknown } | undefined)?.role,
+    certRole: () => renewer.current().role,
+    renew: async (demoting) => {
+      preferLocal = !demoting;
+      try {
+        await renewer.renewNow();
+      } finally {
+        preferLocal = true;
+      }
+    },
+    running: () => manager !== undefined,
+    startManager: async () => {
+      manager = await startManagerPart(renewer.current(), identity);
+    },
+    stopManager: async () => {
+      const m = manager;
+      manager = undefined;
+      await m?.stop();
+    },
+    log: log.child({ component: 'roles' }),
   });
 
   const url = manager?.httpAddr ? `${manager.httpScheme}://${manager.httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}/` : undefined;
@@ -183,6 +213,7 @@ async function main(): Promise<void> {
     log.info(`${signal}: stopping (tasks keep running)`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    roles.stop();
     renewer.stop();
     await agent.stop();
     await manager?.stop();

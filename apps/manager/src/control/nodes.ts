@@ -2,6 +2,7 @@
 import { type Node, type NodeAvailability, type NodeRole, type Result, TaskState, err, ok } from '@swarm/shared';
 import type { Store } from '../store/store.js';
 import { type ControlError, badRequest, conflict, fromStoreError } from './errors.js';
+import { quorumRisk } from '../ha/role-manager.js';
 import { resolve } from './resolve.js';
 
 export interface NodeUpdate {
@@ -16,6 +17,11 @@ export async function updateNode(store: Store, input: NodeUpdate): Promise<Resul
     const found = resolve(tx, 'nodes', input.ref);
     if (!found.ok) return err({ code: 'NOT_FOUND', message: found.error });
     const n = found.value;
+    if (input.desiredRole === 'WORKER' && n.spec.desiredRole === 'MANAGER') {
+      const managers = tx.list('nodes').filter((m) => m.managerStatus);
+      const risk = quorumRisk(managers.map((m) => m.id), (id) => managers.find((m) => m.id === id)?.managerStatus?.reachability === 'REACHABLE', n.id);
+      if (risk) return err(badRequest(`can't demote node ${n.id}: ${risk}`));
+    }
     const spec = {
       ...n.spec,
       ...(input.availability ? { availability: input.availability } : {}),
