@@ -35,6 +35,10 @@ export interface SwarmNode {
   output(): string;
   /** Stops the process (SIGTERM) and starts it again on the same state, ports and label. */
   restart(): Promise<void>;
+  /** host:port of the gRPC remote API (for nodes that join this one). */
+  remoteApi: string;
+  /** kill -9 the process (by its PID) and wait for it to exit. */
+  kill9(): Promise<void>;
   /** Stops the process, removes this run's containers and the state directory. */
   stop(): Promise<void>;
 }
@@ -50,6 +54,8 @@ export interface StartOptions {
    * then does not wait for the node to be READY (that needs a session).
    */
   signIn?: boolean;
+  /** Join an existing cluster (e.g. as a manager, with the manager token). */
+  join?: { addr: string; token: string };
 }
 
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -201,6 +207,7 @@ export async function startSwarmd(opts: StartOptions = {}): Promise<SwarmNode> {
     '--listen-remote-api', `127.0.0.1:${remotePort}`,
     '--listen-control-api', path.join(stateDir, 'swarm.sock'),
     '--executor', opts.executor ?? 'docker',
+    ...(opts.join ? ['--join-addr', opts.join.addr, '--join-token', opts.join.token] : []),
   ];
 
   let proc = spawnSwarmd(args, runLabel);
@@ -245,6 +252,11 @@ export async function startSwarmd(opts: StartOptions = {}): Promise<SwarmNode> {
     },
     output,
     stop,
+    remoteApi: `127.0.0.1:${remotePort}`,
+    async kill9() {
+      process.kill(proc.pid, 'SIGKILL');
+      await waitForExit(proc.child, 5_000);
+    },
     async restart() {
       await proc.kill();
       earlier += proc.log();

@@ -20,6 +20,7 @@ import { loadDispatcherService } from './dispatcher/proto.js';
 import { type Duty, delegatingService, runLeaderDuties } from './ha/duties.js';
 import { startManagerStatus } from './ha/manager-status.js';
 import { startRoleManager } from './ha/role-manager.js';
+import { publishDashboard } from './ha/dashboard.js';
 import { notLeaderDetails } from './ha/peer-service.js';
 import { openRaftStore } from './ha/raft-store.js';
 import { type Logger, silentLogger } from './lib/log.js';
@@ -238,6 +239,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     httpAddr = await listen({ listen: { kind: 'tcp', ...opts.http }, auth, tls });
     const setup = await beginSetup(store);
     if (setup) setupPath = `/setup?token=${setup}`;
+    publishDashboard(store, sec.nodeId, `${tls ? 'https' : 'http'}://${httpAddr.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`, log);
   }
 
   return {

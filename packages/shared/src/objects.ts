@@ -72,6 +72,8 @@ export const NodeSchema = z.object({
   status: z.object({ state: NodeStateName, message: z.string().default(''), addr: z.string().default('') }),
   /** Observed role, reconciled from the desired role. */
   role: NodeRole,
+  /** A manager's dashboard origin (e.g. http://127.0.0.1:4280): where an open page fails over to. */
+  dashboard: z.string().optional(),
   managerStatus: z
     .object({
       raftId: z.string(),

@@ -57,6 +57,11 @@ export function createAuthGate(opts: { store: Store; secure: boolean; log: Logge
     if (!origin) return true; // non-browser clients (no ambient cookies to abuse without an Origin... see below)
     return origin === `${opts.secure ? 'https' : 'http'}://${req.headers.host}`;
   };
+  /** Another manager's dashboard: its open pages move their live stream here when that manager dies. */
+  const managerOrigin = (req: http.IncomingMessage) => {
+    const origin = req.headers.origin;
+    return !!origin && store.view((tx) => tx.list('nodes').some((n) => n.managerStatus && n.dashboard === origin));
+  };
 
   const principal = (req: http.IncomingMessage) => {
     const auth = req.headers.authorization;
@@ -106,7 +111,8 @@ export function createAuthGate(opts: { store: Store; secure: boolean; log: Logge
       }
       // Cookies ride along on cross-site requests; a foreign Origin never gets to use them.
       const usesCookie = p.kind === 'user';
-      if ((kind === 'upgrade' || (usesCookie && req.method !== 'GET')) && !sameOrigin(req)) return { status: 403, message: 'cross-origin request refused' };
+      if (kind === 'upgrade' && !sameOrigin(req) && !managerOrigin(req)) return { status: 403, message: 'cross-origin request refused' };
+      if (kind !== 'upgrade' && usesCookie && req.method !== 'GET' && !sameOrigin(req)) return { status: 403, message: 'cross-origin request refused' };
       return undefined;
     },
   };
