@@ -3,10 +3,17 @@
  * its live stream to another manager (published dashboard origins), resumes
  * from the last version it saw and keeps updating, without a reload.
  */
-import { clusterInspect, nodeList } from '../harness/api.js';
+import { randomBytes } from 'node:crypto';
+import { clusterInspect, mutate, nodeList } from '../harness/api.js';
 import { expect, test } from '../harness/fixtures.js';
-import { createSleeper, uniqueName } from '../harness/services.js';
 import { type SwarmNode, startSwarmd } from '../harness/swarmd.js';
+
+const uniqueName = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
+/** A sleeper service through manager `via`'s API (the sim executor runs it without Docker). */
+const createSleeper = (via: SwarmNode, name: string, replicas: number) =>
+  mutate(via, 'service.create', {
+    spec: { annotations: { name, labels: {} }, task: { container: { image: 'local/busybox:1', command: ['sleep'], args: ['3600'], env: [] } }, mode: { kind: 'replicated', replicas } },
+  });
 
 test('with the dashboard open on manager A, kill A: the page moves to B and keeps updating', async ({ page, context, pageGuard }) => {
   test.setTimeout(180_000);

@@ -355,3 +355,29 @@ describe('task indexes (property)', () => {
     );
   });
 });
+
+describe('service names (indexed)', () => {
+  it('name conflicts follow renames, deletes and creates inside one group commit', async () => {
+    const store = createStore();
+    await store.update((tx) => tx.create('services', svc('s1', 'web')));
+    const rename = (id: string, name: string) =>
+      store.update((tx) => {
+        const s = tx.get('services', id)!;
+        return tx.update('services', { ...s, spec: { ...s.spec, annotations: { ...s.spec.annotations, name } } });
+      });
+    // Queued together: they run over stacked overlays in one batch.
+    const [a, b, c, d, e] = await Promise.all([
+      store.update((tx) => tx.create('services', svc('s2', 'WEB'))), // taken (case-insensitive)
+      rename('s1', 'api'),
+      store.update((tx) => tx.create('services', svc('s3', 'web'))), // free again after the rename
+      store.update((tx) => tx.create('services', svc('s4', 'api'))), // taken by the renamed s1
+      store.update((tx) => tx.delete('services', 's3')),
+    ]);
+    expect(a.ok).toBe(false);
+    expect([b.ok, c.ok, d.ok, e.ok]).toEqual([true, true, false, true]);
+    expect(store.view((tx) => tx.findByName('services', 'API')?.id)).toBe('s1');
+    expect(store.view((tx) => tx.findByName('services', 'web'))).toBeUndefined();
+    const f = await store.update((tx) => tx.create('services', svc('s5', 'web')));
+    expect(f.ok).toBe(true);
+  });
+});

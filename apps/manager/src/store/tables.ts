@@ -14,6 +14,8 @@ export interface BaseTables {
   /** Secondary indexes over tasks. */
   tasksByService: Map<string, Set<string>>;
   tasksByNode: Map<string, Set<string>>;
+  /** Services by lower-cased name (creates check names against it). */
+  servicesByName: Map<string, Set<string>>;
 }
 
 export function emptyTables(): BaseTables {
@@ -24,6 +26,7 @@ export function emptyTables(): BaseTables {
     clusters: new Map(),
     tasksByService: new Map(),
     tasksByNode: new Map(),
+    servicesByName: new Map(),
   };
 }
 
@@ -54,6 +57,14 @@ export function applyToTables(t: BaseTables, table: TableName, id: string, next:
     if (n) {
       indexAdd(t.tasksByService, n.serviceId, id);
       indexAdd(t.tasksByNode, n.nodeId, id);
+    }
+  }
+  if (table === 'services') {
+    const before = prev ? nameOf(table, prev) : undefined;
+    const after = next ? nameOf(table, next) : undefined;
+    if (before !== after) {
+      indexRemove(t.servicesByName, before, id);
+      indexAdd(t.servicesByName, after, id);
     }
   }
   if (next) map.set(id, next);

@@ -63,7 +63,16 @@ export function createReadTx(base: BaseTables, overlays: readonly Overlay[]): Re
     },
     findByName: (table, name) => {
       const lower = name.toLowerCase();
-      return tx.list(table).find((o) => nameOf(table, o) === lower) as never;
+      if (table !== 'services') return tx.list(table).find((o) => nameOf(table, o) === lower) as never;
+      // Indexed: the objects this batch changed (newest first), then the committed name index.
+      for (let i = overlays.length - 1; i >= 0; i--) {
+        for (const [id, o] of overlays[i]?.get(table) ?? []) if (o && nameOf(table, o) === lower && lookup(table, id) === o) return o as never;
+      }
+      for (const id of base.servicesByName.get(lower) ?? []) {
+        const o = lookup(table, id);
+        if (o && nameOf(table, o) === lower) return o as never;
+      }
+      return undefined as never;
     },
     tasksByService: (serviceId) =>
       overlaid('tasks', base.tasksByService.get(serviceId) ?? [], (t) => (t as Task).serviceId === serviceId) as Task[],

@@ -1,0 +1,217 @@
+/**
+ * Issue 5 benchmark: a replicated manager group of three real `swarmd`
+ * processes (`--executor sim`, mutual TLS, fsync'd Raft logs) on 127.0.0.1,
+ * driven through the control socket's tRPC API exactly as `swarmctl` would.
+ *   npm run bench:ha -- [--json] [--trials 10] [--runs 3] [--create-runs 1] [--seconds 20] [--rate 200]
+ *
+ *   api_write_p50_ms / api_write_p99_ms: open loop at --rate writes/s for
+ *     --seconds through one follower. Each write is a `service.scale` (to 0)
+ *     of one of 400 pre-created 0-replica services, round robin, so the store
+ *     keeps its size and no orchestration work follows: the API → forward →
+ *     Raft → apply path is what is timed. Writes are scheduled at fixed instants
+ *     and timed from the instant they were due (no coordinated omission). One
+ *     warm-up of 2 s, then --runs runs; medians of the per-run figures.
+ *   api_create_p50_ms / api_create_p99_ms: the same with `service.create`
+ *     (0 replicas, new names, so the store grows by rate × seconds services),
+ *     --create-runs runs (default 1).
+ *   write_unavailable_median_ms / _max_ms: --trials trials of: steady state
+ *     (one leader, all REACHABLE), a writer sending a `service.create` every
+ *     20 ms alternately to both followers (each write in flight on its own,
+ *     10 s client timeout), kill -9 of the leader, and the time from the kill
+ *     until the first acknowledgement of a write *sent after the kill*. Writes
+ *     refused after the kill are counted. The killed manager is restarted
+ *     between trials, so each trial starts with three managers.
+ *   dashboard_reconnect_ms: null here (measured with Playwright elsewhere).
+ * The last stdout line is one JSON object with the figures and machine facts.
+ */
+import os from 'node:os';
+import { type Cluster, type ProcNode, killAllStarted, startCluster } from '../../scripts/chaos-cluster.js';
+import { machine, median, report } from '../lib.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+};
+const TRIALS = arg('trials', 10);
+const RUNS = arg('runs', 3);
+const SECONDS = arg('seconds', 20);
+const RATE = arg('rate', 200);
+const CREATE_RUNS = arg('create-runs', 1);
+const POOL = 400;
+const WRITER_PERIOD_MS = 20;
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const spec = (name: string) => ({
+  annotations: { name, labels: {} },
+  task: { container: { image: 'x', command: ['sleep'] }, placement: { constraints: [], preferences: [], platforms: [], maxReplicas: 0 } },
+  mode: { kind: 'replicated' as const, replicas: 0 },
+});
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+let seq = 0;
+
+/** Open loop: `rate` writes/s for `seconds` through `via`; latency from each write's due instant. */
+async function openLoop(via: ProcNode, rate: number, seconds: number, tag: string, pool?: string[]) {
+  const period = 1000 / rate;
+  const total = Math.round(rate * seconds);
+  const lat: number[] = [];
+  const errors: string[] = [];
+  const inflight = new Set<Promise<void>>();
+  const t0 = performance.now() + 50;
+  for (let i = 0; i < total; i++) {
+    const due = t0 + i * period;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const write = pool ? via.client.service.scale.mutate({ ref: pool[i % pool.length]!, replicas: 0 }) : via.client.service.create.mutate({ spec: spec(`${tag}-${seq++}`) });
+    const p = write
+      .then(
+        () => void lat.push(performance.now() - due),
+        (e: Error) => void errors.push(e.message),
+      )
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - t0) / 1000;
+  return { ok: lat.length, failed: errors.length, p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat), achieved_per_s: lat.length / elapsed, errors: [...new Set(errors)].slice(0, 3) };
+}
+
+/** One failover trial: see the header. */
+async function failoverTrial(cluster: Cluster, k: number) {
+  const leader = await cluster.waitHealthy(120_000);
+  await sleep(500); // heartbeats flowing, managerStatus settled
+  const followers = cluster.managers.filter((m) => m !== leader);
+  let killedAt = Infinity;
+  let firstAckAfter = Infinity;
+  let refusedAfter = 0;
+  let inflightAtKillFailed = 0;
+  let sentAfter = 0;
+  const errors = new Map<string, number>();
+  const inflight = new Set<Promise<void>>();
+  let stop = false;
+  let acksBefore = 0;
+  const writer = (async () => {
+    for (let i = 0; !stop; i++) {
+      const via = followers[i % followers.length]!;
+      const sentAt = performance.now();
+      const after = sentAt >= killedAt;
+      if (after) sentAfter++;
+      const p = via.client.service.create
+        .mutate({ spec: spec(`fo${k}-${seq++}`) })
+        .then(
+          () => {
+            const t = performance.now();
+            if (after) firstAckAfter = Math.min(firstAckAfter, t);
+            else if (killedAt === Infinity) acksBefore++;
+          },
+          (e: Error) => {
+            if (after) refusedAfter++;
+            else if (killedAt !== Infinity) inflightAtKillFailed++;
+            const msg = e.message.replace(/[0-9a-z]{25}/g, '<id>').slice(0, 160);
+            errors.set(msg, (errors.get(msg) ?? 0) + 1);
+          },
+        )
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      await sleep(WRITER_PERIOD_MS);
+    }
+  })();
+  const warmEnd = Date.now() + 10_000;
+  while (acksBefore < 10 && Date.now() < warmEnd) await sleep(20);
+  if (acksBefore < 10) throw new Error(`trial ${k}: only ${acksBefore} writes acknowledged before the kill`);
+  const victim = leader;
+  killedAt = performance.now();
+  const killed = victim.kill9();
+  const end = Date.now() + 60_000;
+  while (firstAckAfter === Infinity && Date.now() < end) await sleep(5);
+  stop = true;
+  await writer;
+  await killed;
+  await Promise.all(inflight);
+  if (firstAckAfter === Infinity) throw new Error(`trial ${k}: no write acknowledged within 60 s of killing the leader ${victim.name}`);
+  const newLeader = await cluster.leader(10_000);
+  await victim.restart();
+  return { ms: firstAckAfter - killedAt, victim: victim.name, newLeader: newLeader?.name, refusedAfter, sentAfter, inflightAtKillFailed, errors: Object.fromEntries(errors) };
+}
+
+async function main() {
+  const load0 = os.loadavg();
+  const cluster = await startCluster({ managers: 3, workers: 0, callTimeoutMs: 10_000, log });
+  const cleanup = () => {
+    killAllStarted();
+    process.exit(130);
+  };
+  process.once('SIGINT', cleanup);
+  process.once('SIGTERM', cleanup);
+  try {
+    const leader = await cluster.waitHealthy(120_000);
+    const follower = cluster.managers.find((m) => m !== leader)!;
+    log(`leader ${leader.name}; open loop through follower ${follower.name} at ${RATE}/s`);
+
+    const pool: string[] = [];
+    for (let i = 0; i < POOL; i += 40) pool.push(...(await Promise.all(Array.from({ length: 40 }, (_, k) => leader.client.service.create.mutate({ spec: spec(`pool-${i + k}`) })))).map((x) => x.id));
+    const show = (what: string, x: Awaited<ReturnType<typeof openLoop>>) =>
+      log(`${what}: ${x.ok} ok, ${x.failed} failed, ${x.achieved_per_s.toFixed(0)}/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(0)} ms${x.errors.length ? `; errors: ${x.errors.join(' | ')}` : ''}`);
+    await openLoop(follower, RATE, 2, 'warm', pool);
+    const lat = [];
+    for (let r = 0; r < RUNS; r++) {
+      lat.push(await openLoop(follower, RATE, SECONDS, `lat${r}`, pool));
+      show(`open loop (scale) ${r + 1}/${RUNS}`, lat.at(-1)!);
+    }
+    const creates = [];
+    for (let r = 0; r < CREATE_RUNS; r++) {
+      creates.push(await openLoop(follower, RATE, SECONDS, `cr${r}`));
+      show(`open loop (create) ${r + 1}/${CREATE_RUNS}`, creates.at(-1)!);
+    }
+
+    const trials = [];
+    for (let k = 0; k < TRIALS; k++) {
+      const t = await failoverTrial(cluster, k);
+      trials.push(t);
+      log(`failover ${k + 1}/${TRIALS}: killed leader ${t.victim} → new leader ${t.newLeader ?? '?'}; writes failed for ${t.ms.toFixed(0)} ms (${t.refusedAfter} of ${t.sentAfter} sent after the kill refused, ${t.inflightAtKillFailed} in flight at the kill failed)`);
+    }
+    const fo = trials.map((t) => t.ms);
+    const errorKinds: Record<string, number> = {};
+    for (const t of trials) for (const [m, n] of Object.entries(t.errors)) errorKinds[m] = (errorKinds[m] ?? 0) + n;
+    const load1 = os.loadavg();
+    report(
+      {
+        write_unavailable_median_ms: Math.round(median(fo)),
+        write_unavailable_max_ms: Math.round(Math.max(...fo)),
+        api_write_p50_ms: r1(median(lat.map((x) => x.p50))),
+        api_write_p99_ms: r1(median(lat.map((x) => x.p99))),
+        api_create_p50_ms: r1(median(creates.map((x) => x.p50))),
+        api_create_p99_ms: r1(median(creates.map((x) => x.p99))),
+        api_create_failed: creates.reduce((a, x) => a + x.failed, 0),
+        dashboard_reconnect_ms: null,
+        note: 'dashboard_reconnect_ms is measured with Playwright elsewhere (not by this bench)',
+        targets: { write_unavailable_median_ms: 1500, api_write_p99_ms: 50, dashboard_reconnect_ms: 3000 },
+        trials: TRIALS,
+        latency_runs: RUNS,
+        create_runs: CREATE_RUNS,
+        rate_per_s: RATE,
+        seconds: SECONDS,
+        refused_writes_after_kill_median: median(trials.map((t) => t.refusedAfter)),
+        machine: { ...machine(), loadavg_start: load0.map(r1), loadavg_end: load1.map(r1) },
+      },
+      {
+        failover_ms: fo.map(Math.round),
+        failover: trials.map(({ errors: _, ...t }) => ({ ...t, ms: Math.round(t.ms) })),
+        failover_errors: errorKinds,
+        latency: [...lat, ...creates].map((x) => ({ ...x, p50: r1(x.p50), p99: r1(x.p99), max: r1(x.max), achieved_per_s: r1(x.achieved_per_s) })),
+      },
+    );
+  } finally {
+    await cluster.stop();
+  }
+}
+
+await main();
