@@ -10,7 +10,10 @@ import type { AppRouter } from '@swarm/manager/api';
 
 export const DEFAULT_SOCKET = '/var/run/swarmd.sock';
 
-export type Target = { kind: 'socket'; path: string } | { kind: 'http'; url: string; token?: string | undefined; ca?: string | undefined };
+export type Target =
+  | { kind: 'socket'; path: string }
+  /** `url` first; `others` are tried in turn when a manager cannot be reached (a dead manager of three). */
+  | { kind: 'http'; url: string; others?: string[] | undefined; token?: string | undefined; ca?: string | undefined };
 
 export type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -20,21 +23,25 @@ export interface Client {
   close(): Promise<void>;
 }
 
-/** `-s/--socket`, else `$SWARM_SOCKET`, else /var/run/swarmd.sock; `--manager URL` wins over all of them. */
+/** `--manager URL[,URL...]`, else `-s/--socket` or `$SWARM_SOCKET`, else `$SWARM_MANAGER`, else /var/run/swarmd.sock. */
 export function chooseTarget(
   opts: { socket?: string | undefined; manager?: string | undefined; token?: string | undefined; ca?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): Target {
-  if (opts.manager) {
-    const url = opts.manager.replace(/\/+$/, '');
-    if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`invalid --manager "${opts.manager}": use http://host:port`);
-    return { kind: 'http', url, token: opts.token || env.SWARM_TOKEN || undefined, ca: opts.ca };
+  // --manager, then -s / $SWARM_SOCKET, then $SWARM_MANAGER, then the default socket.
+  const socket = opts.socket || env.SWARM_SOCKET;
+  const managers = opts.manager || (socket ? undefined : env.SWARM_MANAGER);
+  if (managers) {
+    const urls = managers.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
+    const bad = urls.find((u) => !/^https?:\/\/[^/]+$/.test(u));
+    if (bad !== undefined || urls.length === 0) throw new UsageError(`invalid --manager "${managers}": use http://host:port[,http://host:port...]`);
+    return { kind: 'http', url: urls[0]!, others: urls.slice(1), token: opts.token || env.SWARM_TOKEN || undefined, ca: opts.ca };
   }
-  return { kind: 'socket', path: opts.socket || env.SWARM_SOCKET || DEFAULT_SOCKET };
+  return { kind: 'socket', path: socket || DEFAULT_SOCKET };
 }
 
 export function describeTarget(t: Target): string {
-  return t.kind === 'socket' ? `unix://${t.path}` : t.url;
+  return t.kind === 'socket' ? `unix://${t.path}` : [t.url, ...(t.others ?? [])].join(', ');
 }
 
 export function connect(target: Target): Client {
@@ -52,11 +59,35 @@ export function connect(target: Target): Client {
     bodyTimeout: 60_000,
   });
   const base = target.kind === 'socket' ? 'http://localhost/trpc' : `${target.url}/trpc`;
-  const fetch = (url: string, init?: Record<string, unknown>) => undiciFetch(url, { ...(init ?? {}), dispatcher } as Parameters<typeof undiciFetch>[1]);
+  const once = (url: string, init?: Record<string, unknown>) => undiciFetch(url, { ...(init ?? {}), dispatcher } as Parameters<typeof undiciFetch>[1]);
+  // Several managers: a request that could not even connect is safe to send to the next one.
+  const bases = target.kind === 'http' ? [target.url, ...(target.others ?? [])] : [];
+  const fetch = async (url: string, init?: Record<string, unknown>) => {
+    for (let i = 0; ; i++) {
+      try {
+        return await once(i === 0 ? url : bases[i]! + url.slice(bases[0]!.length), init);
+      } catch (e) {
+        if (i + 1 >= bases.length || !notConnected(e)) throw e;
+      }
+    }
+  };
   const token = target.kind === 'http' ? target.token : undefined;
   const headers = token ? { authorization: `Bearer ${token}` } : {};
   const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: base, fetch: fetch as never, headers })] });
   return { api, target, close: () => dispatcher.close() };
+}
+
+const CONNECT_ERRORS = /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)$/;
+
+/** True when the request failed before reaching a server (nothing was applied). */
+function notConnected(e: unknown): boolean {
+  let c: unknown = e;
+  for (let depth = 0; c && depth < 5; depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECT_ERRORS.test(code)) return code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET';
+    c = (c as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** An error in how the CLI was used (bad flag values, missing arguments). */

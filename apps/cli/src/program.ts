@@ -11,7 +11,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('swarmctl')
     .description('Control a swarm cluster')
     .option('-s, --socket <path>', `Socket to connect to the Swarm manager (default $SWARM_SOCKET, else ${DEFAULT_SOCKET})`, env.SWARM_SOCKET || undefined)
-    .option('--manager <url>', 'talk to a remote manager over HTTP(S) instead (http://host:port)')
+    .option('--manager <urls>', 'talk to remote managers over HTTP(S) instead: http://host:port[,http://host:port...] (default $SWARM_MANAGER); the next one is used when a manager cannot be reached')
     .option('--token <token>', 'API token for --manager (default $SWARM_TOKEN)', env.SWARM_TOKEN || undefined)
     .option('--ca <file>', 'CA certificate to trust for an https --manager (e.g. the cluster root CA)')
     .option('-n, --no-resolve', 'Do not try to map IDs to Names when displaying them')

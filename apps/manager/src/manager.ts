@@ -257,9 +257,10 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
     },
     async stop() {
       await Promise.all(servers.map((s) => s.close()));
+      // Raft first: writes still pending (no quorum) fail at once instead of holding the duties' stop.
+      await rs.stop();
       await duties.stop();
       trust.stop();
-      await rs.stop();
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       grpcServer.forceShutdown();
     },
