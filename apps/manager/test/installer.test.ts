@@ -146,9 +146,9 @@ describe('curl | sh installer against a real manager', () => {
     const wrongRole = await sh(`${installLine} --manager --prefix ${target} --executor sim`);
     expect(wrongRole.code, wrongRole.out).not.toBe(0);
     expect(wrongRole.out).toMatch(/this is a worker token; --manager needs the manager token/);
-    const asManager = await sh(`${j.manager.install} --prefix ${target} --executor sim`);
-    expect(asManager.code, asManager.out).not.toBe(0);
-    expect(asManager.out).toMatch(/cannot add managers yet/);
+    const httpOnWorker = await sh(`${installLine} --prefix ${target} --executor sim --listen-http 127.0.0.1:1`);
+    expect(httpOnWorker.code, httpOnWorker.out).not.toBe(0);
+    expect(httpOnWorker.out).toMatch(/--listen-http is for managers/);
     expect(fs.existsSync(target)).toBe(false);
   });
 
@@ -303,6 +303,32 @@ describe('curl | sh installer against a real manager', () => {
     pids.delete(pid);
     expect(filesUnder(prefix)).toEqual([]);
     expect(fs.readdirSync(prefix)).toEqual([]);
+  });
+
+  it('--manager installs a manager: it joins Raft, serves the dashboard, and leaves cleanly once demoted', async () => {
+    const j = await manager.client.cluster.joinCommands.query();
+    const mroot = path.join(tmp, 'manager-root');
+    const httpPort = await freePort();
+    const r = await sh(`${j.manager.install} --prefix ${mroot} --executor sim --hostname inst-mgr2 --listen-remote-api 127.0.0.1:${await freePort()} --listen-http 127.0.0.1:${httpPort}`);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('the manager accepts this token for a manager');
+    const pid = Number(fs.readFileSync(path.join(mroot, 'var/run/swarmd.pid'), 'utf8').trim());
+    pids.add(pid);
+    const managers = async () => (await manager.client.node.list.query()).filter((n) => n.managerStatus?.reachability === 'REACHABLE');
+    // Reads can fail for a moment while membership changes (an election): "not yet", not a failure.
+    const count = () => managers().then((m) => m.length, () => -1);
+    await waitFor(async () => (await count()) === 2, 60_000, () => 'two reachable managers');
+    expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
+    // Two managers need both for quorum: demote before uninstalling, as an operator would.
+    const id = (await managers()).find((n) => n.description?.hostname === 'inst-mgr2')!.id;
+    await manager.client.node.update.mutate({ ref: id, desiredRole: 'WORKER' });
+    await waitFor(async () => (await count()) === 1, 60_000, () => 'back to one manager');
+    const u = await sh(path.join(mroot, 'usr/local/bin/swarm-uninstall'));
+    expect(u.code, u.out).toBe(0);
+    await waitFor(() => !alive(pid), 15_000, () => `swarmd ${pid} to exit`);
+    pids.delete(pid);
+    expect(fs.readdirSync(mroot)).toEqual([]);
+    await waitFor(() => manager.client.service.list.query().then((l) => l.length > 0, () => false), 30_000, () => 'reads on the remaining manager');
   });
 });
 

@@ -52,6 +52,7 @@ Flags (environment variable in brackets):
   --prefix DIR         install under DIR instead of / (tests, unprivileged installs)
   --executor KIND      docker (default), process or sim; Docker is only required for docker
   --listen-remote-api H:P   remote API address (managers)
+  --listen-http H:P    dashboard and API address of a manager (default 127.0.0.1:4280)
   --dry-run            print what would be done; change nothing
   -h, --help           this help
 
@@ -76,6 +77,7 @@ parse_args() {
   PREFIX=/
   EXECUTOR=docker
   LISTEN_REMOTE_API=
+  LISTEN_HTTP=
   DRY_RUN=0
   while [ $# -gt 0 ]; do
     case $1 in
@@ -90,6 +92,7 @@ parse_args() {
       --prefix) need_value "$@"; PREFIX=$2; shift 2 ;;
       --executor) need_value "$@"; EXECUTOR=$2; shift 2 ;;
       --listen-remote-api) need_value "$@"; LISTEN_REMOTE_API=$2; shift 2 ;;
+      --listen-http) need_value "$@"; LISTEN_HTTP=$2; shift 2 ;;
       --dry-run) DRY_RUN=1; shift ;;
       -h | --help) usage; exit 0 ;;
       *) fatal "unknown argument: $1 (see --help)" ;;
@@ -128,7 +131,8 @@ parse_args() {
   if [ -n "$NODE_HOSTNAME" ]; then
     printf '%s' "$NODE_HOSTNAME" | grep -Eq '^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$' || fatal "invalid --hostname: $NODE_HOSTNAME"
   fi
-  for v in "$TOKEN" "$URL" "$JOIN_ADDR" "$NODE_HOSTNAME" "$LABELS" "$PREFIX" "$STATE_DIR" "$LISTEN_REMOTE_API" "$CA_FILE"; do
+  [ -z "$LISTEN_HTTP" ] || [ "$ROLE" = manager ] || fatal "--listen-http is for managers (--manager)"
+  for v in "$TOKEN" "$URL" "$JOIN_ADDR" "$NODE_HOSTNAME" "$LABELS" "$PREFIX" "$STATE_DIR" "$LISTEN_REMOTE_API" "$LISTEN_HTTP" "$CA_FILE"; do
     case $v in
       *"'"* | *[[:space:]]*) fatal "values may not contain quotes or spaces: $v" ;;
     esac
@@ -299,6 +303,7 @@ swarmd_args() {
   [ -z "$LISTEN_REMOTE_API" ] || printf ' --listen-remote-api %s' "$LISTEN_REMOTE_API"
   if [ "$ROLE" = manager ]; then
     [ ! -d "$TMP/bundle/web" ] || printf ' --web-dir %s' "$OPT_DIR/web"
+    [ -z "$LISTEN_HTTP" ] || printf ' --listen-http %s' "$LISTEN_HTTP"
   else
     printf ' --no-listen-http'
   fi

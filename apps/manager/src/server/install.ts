@@ -26,11 +26,11 @@ import { VERSION } from '../version.js';
 /** Domain separation: the CA key signs this prefix + SHA256SUMS, nothing that could pass for a certificate. */
 export const SIGNED_PREFIX = 'swarm-install-sha256sums-v1\n';
 /**
- * Whether this version's CA admits managers (node-ca.ts refuses manager joins
- * until replicated managers exist). Baked into the script so `--manager`
- * stops before writing anything instead of installing a node that cannot join.
+ * Whether this version's CA admits managers (replicated managers, issue 5).
+ * Baked into the script so a version without them stops `--manager` before
+ * writing anything instead of installing a node that cannot join.
  */
-export const MANAGER_JOIN_SUPPORTED = false;
+export const MANAGER_JOIN_SUPPORTED = true;
 export const BUNDLE_NAME = `swarm-${VERSION}.tgz`;
 export const WEB_BUNDLE_NAME = `swarm-web-${VERSION}.tgz`;
 
