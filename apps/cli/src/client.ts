@@ -44,7 +44,10 @@ export function describeTarget(t: Target): string {
   return t.kind === 'socket' ? `unix://${t.path}` : [t.url, ...(t.others ?? [])].join(', ');
 }
 
-export function connect(target: Target): Client {
+/** Header asking a manager for a local read (no ReadIndex round); see the manager's api/trpc.ts. */
+const STALE_READ_HEADER = 'x-swarm-stale-read';
+
+export function connect(target: Target, opts: { stale?: boolean } = {}): Client {
   let ca: string | undefined;
   if (target.kind === 'http' && target.ca) {
     try {
@@ -72,7 +75,7 @@ export function connect(target: Target): Client {
     }
   };
   const token = target.kind === 'http' ? target.token : undefined;
-  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(opts.stale ? { [STALE_READ_HEADER]: '1' } : {}) };
   const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: base, fetch: fetch as never, headers })] });
   return { api, target, close: () => dispatcher.close() };
 }

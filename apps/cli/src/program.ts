@@ -15,6 +15,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--token <token>', 'API token for --manager (default $SWARM_TOKEN)', env.SWARM_TOKEN || undefined)
     .option('--ca <file>', 'CA certificate to trust for an https --manager (e.g. the cluster root CA)')
     .option('-n, --no-resolve', 'Do not try to map IDs to Names when displaying them')
+    .option('--stale', "read this manager's copy of the state without a consistency round to the leader (works without quorum)")
     .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)

@@ -4,11 +4,14 @@
  * worker; demote the leader; demote and remove a dead manager; lose quorum
  * (writes fail fast, saying so); recover with --force-new-cluster.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { TaskState } from '@swarm/shared';
 import { type Node, startNode, waitFor } from './harness.js';
 
+const SWARMCTL = path.resolve(import.meta.dirname, '../../cli/dist/swarmctl.js');
 const runLabel = `har${process.pid}-${Date.now().toString(36)}`;
 const settle = (cond: () => Promise<boolean>, ms: number, what: () => string) => waitFor(() => cond().catch(() => false), ms, what);
 const spec = (name: string, replicas: number) => ({
@@ -109,6 +112,14 @@ describe('manager membership', () => {
       }
     }, 30_000, () => `a no-quorum refusal (last: ${message})`);
     expect(message).toMatch(/no quorum \(1 of 2 managers unreachable\)/);
+    // Reads need quorum too (ReadIndex), unless a stale read is asked for.
+    const cli = (...args: string[]) => spawnSync(process.execPath, [SWARMCTL, ...args], { env: { ...process.env, SWARM_SOCKET: leader.socket }, encoding: 'utf8' });
+    const consistent = cli('service', 'ls');
+    expect(consistent.status).not.toBe(0);
+    expect(consistent.stderr).toMatch(/consistent read failed: no quorum/);
+    const stale = cli('--stale', 'service', 'ls');
+    expect(stale.status, stale.stderr).toBe(0);
+    expect(stale.stdout).toMatch(/\sweb\s/);
     const t0 = Date.now();
     await expect(leader.client.service.create.mutate({ spec: spec('refused', 1) })).rejects.toThrow(/no quorum/);
     expect(Date.now() - t0).toBeLessThan(10_000);

@@ -10,6 +10,8 @@ export interface Globals {
   ca?: string | undefined;
   /** false with -n/--no-resolve: print IDs instead of names. */
   resolve: boolean;
+  /** --stale: local reads, no ReadIndex round (works without quorum). */
+  stale?: boolean;
 }
 
 export interface Ctx {
@@ -57,13 +59,14 @@ export function action<A extends unknown[]>(body: (ctx: Ctx, ...args: A) => Prom
       token: opts.token as string | undefined,
       ca: opts.ca as string | undefined,
       resolve: opts.resolve !== false,
+      stale: opts.stale === true,
     };
     let target: Target | undefined;
     let close: (() => Promise<void>) | undefined;
     try {
       const json = parseFormat(opts.format);
       target = chooseTarget(globals);
-      const client = connect(target);
+      const client = connect(target, { stale: globals.stale });
       close = client.close;
       const out = (text: string) => void process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
       await body({ api: client.api, target, globals, opts, json, out, printJson: (v) => out(JSON.stringify(v, null, 2)) }, ...args);
