@@ -118,7 +118,8 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   // Until the store holds the cluster object (a joining manager), trust what our own certificates say.
   let trustNow: () => TrustState = () => provisionalTrust(sec);
 
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
+  // Raft shares this server: snapshots of a large store travel as one message (chunking is issue 4's).
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20 });
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, serverCredentials(identity, caBundle), (e, p) => (e ? reject(e) : resolve(p))),
   );

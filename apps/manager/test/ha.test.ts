@@ -16,7 +16,7 @@ const settle = (cond: () => Promise<boolean>, ms: number, what: () => string) =>
 const runLabel = `ha${process.pid}-${Date.now().toString(36)}`;
 const spec = (name: string, replicas: number) => ({
   annotations: { name, labels: {} },
-  task: { container: { image: 'local/busybox:1', command: ['sleep'], args: ['3600'] }, placement: { constraints: [], preferences: [], platforms: [], maxReplicas: 0 } },
+  task: { container: { image: 'local/busybox:1', command: ['sleep'], args: ['3600'] }, placement: { constraints: [] as string[], preferences: [], platforms: [], maxReplicas: 0 } },
   mode: { kind: 'replicated' as const, replicas },
 });
 
@@ -72,6 +72,18 @@ describe('three managers', () => {
     const s = await follower.client.service.create.mutate({ spec: spec('via-follower', 4) });
     expect((await follower.client.service.get.query({ ref: s.id })).spec.annotations.name).toBe('via-follower');
     await waitFor(async () => (await managers[0]!.client.task.list.query({ service: s.id })).filter((t) => t.status.state === TaskState.RUNNING).length === 4, 30_000, () => '4 running');
+  });
+
+  it('replicates one large transaction (5,000 tasks at once) to every manager', async () => {
+    const big = spec('big', 5000);
+    big.task.placement.constraints = ['node.labels.nowhere==true']; // pending: the tasks exist, nothing runs
+    const s = await managers[1]!.client.service.create.mutate({ spec: big });
+    for (const m of managers) {
+      await settle(async () => (await m.client.task.list.query({ service: s.id })).length === 5000, 60_000, () => `5,000 tasks on ${m.id()}`);
+    }
+    await managers[2]!.client.service.remove.mutate({ ref: s.id });
+    // (task.list by service refuses a removed service: look at all tasks)
+    await settle(async () => (await managers[0]!.client.task.list.query({ all: true })).every((t) => t.serviceId !== s.id), 60_000, () => 'tasks removed');
   });
 
   it('survives kill -9 of the leader during creates: every acknowledged service exists, tasks converge, no slot runs twice', async () => {

@@ -44,6 +44,7 @@ export interface RaftStore {
 }
 
 const JOIN_TIMEOUT_MS = 60_000;
+export const MAX_ENTRY_BYTES = 64 << 20;
 
 /** Asks the cluster to add this manager to Raft, following "leader is ..." redirects. */
 async function joinRaft(peers: PeerClients, first: string, self: string, log: Logger): Promise<Record<string, string>> {
@@ -89,6 +90,9 @@ export async function openRaftStore(o: RaftStoreOptions): Promise<RaftStore> {
     },
     channelCredentials: o.credentials,
     forceNewCluster: !!o.forceNewCluster,
+    // One store batch is one entry, and one transaction can be large (scaling a service to
+    // 10,000 replicas writes 10,000 tasks at once): well above SwarmKit's 1.5 MiB.
+    maxEntryBytes: MAX_ENTRY_BYTES,
     ...(o.tickMs ? { tickMs: o.tickMs } : {}),
     log: (m) => log.warn(m),
   });
