@@ -63,7 +63,7 @@ describe('manager membership', () => {
     const me = await w1.client.node.get.query({ ref: w1.id() });
     expect(me.role).toBe('MANAGER');
     expect(me.certificate!.role).toBe('MANAGER');
-  });
+  }, 120_000);
 
   it('demotes the leader: leadership moves first, then it leaves Raft as a worker', async () => {
     // Evidence for a slow demotion seen once under a loaded CI machine: what each node logged.
@@ -80,7 +80,7 @@ describe('manager membership', () => {
       return ms.length === 3 && l !== undefined && l !== old && n.role === 'WORKER';
     }, 60_000, () => 'a new leader and three managers');
     await settle(async () => (await other.client.node.get.query({ ref: old })).certificate?.role === 'WORKER', 60_000, () => 'a worker certificate');
-  });
+  }, 150_000);
 
   it('demotes and removes a dead manager; losing quorum fails writes fast; --force-new-cluster recovers all state', async () => {
     let managerIds: string[] = [];

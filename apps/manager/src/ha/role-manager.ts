@@ -58,8 +58,15 @@ export function startRoleManager(opts: { store: Store; raft: RaftView; self: str
       }
       opts.log(`removed ${n.id} from raft`);
     }
-    await setRole(n.id, 'WORKER');
-    return undefined;
+    return (await applyRole(n.id, 'WORKER')) ? undefined : Date.now() + 1_000;
+  };
+
+  /** Writes the role; false (after logging why) when the write failed, so the caller retries. */
+  const applyRole = async (id: string, role: Node['role']): Promise<boolean> => {
+    const r = await setRole(id, role);
+    if (r.ok) opts.log(`node ${id} is now a ${role.toLowerCase()}`);
+    else opts.log(`recording ${id} as a ${role.toLowerCase()} failed (${JSON.stringify(r.error)}); retrying`);
+    return r.ok;
   };
 
   return startLoop<string>({
@@ -74,8 +81,9 @@ export function startRoleManager(opts: { store: Store; raft: RaftView; self: str
       for (const id of keys) {
         const n = store.view((tx) => tx.get('nodes', id));
         if (!n || n.spec.desiredRole === n.role) continue;
-        if (n.spec.desiredRole === 'MANAGER') await setRole(id, 'MANAGER');
-        else {
+        if (n.spec.desiredRole === 'MANAGER') {
+          if (!(await applyRole(id, 'MANAGER'))) again.push({ key: id, at: Date.now() + 1_000 });
+        } else {
           const at = await demote(n);
           if (at !== undefined) again.push({ key: id, at });
         }
