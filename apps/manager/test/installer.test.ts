@@ -305,6 +305,50 @@ describe('curl | sh installer against a real manager', () => {
     expect(fs.readdirSync(prefix)).toEqual([]);
   });
 
+  it('under systemd: writes a unit, enables and restarts it; the uninstall stops and disables it', async () => {
+    // No systemd runs in this sandbox: a stand-in `systemctl` records its calls and runs the unit's
+    // ExecStart with its EnvironmentFile the way systemd would (what it cannot check: systemd itself).
+    const sysd = path.join(tmp, 'systemd-state');
+    fs.mkdirSync(sysd);
+    const systemctl = [
+      `d='${sysd}'; echo "$*" >> "$d/calls"; unit=$(cat "$d/unit-path" 2>/dev/null)`,
+      'case "$1" in',
+      '  restart) [ ! -f "$d/pid" ] || kill "$(cat "$d/pid")" 2>/dev/null',
+      '    env=$(sed -n "s/^EnvironmentFile=//p" "$unit"); cmd=$(sed -n "s/^ExecStart=//p" "$unit")',
+      '    (set -a; . "$env"; exec sh -c "exec $cmd" > "$d/out" 2>&1) & echo $! > "$d/pid" ;;',
+      '  is-active) [ -f "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null ;;',
+      '  stop) [ ! -f "$d/pid" ] || kill "$(cat "$d/pid")" 2>/dev/null; rm -f "$d/pid" ;;',
+      'esac',
+      'exit 0',
+    ].join('\n');
+    const bin = fakeBin('bin-systemd', [], { systemctl });
+    const root = path.join(tmp, 'systemd-root');
+    fs.writeFileSync(path.join(sysd, 'unit-path'), path.join(root, 'etc/systemd/system/swarmd.service'));
+    const env = { ...process.env, PATH: bin, HOME: tmp, SWARM_SERVICE_MANAGER: 'systemd' };
+    const r = await sh(`${installLine} --prefix ${root} --executor sim --hostname inst-sysd --listen-remote-api 127.0.0.1:${await freePort()}`, env);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('swarmd is active (systemctl status swarmd');
+    const pid = Number(fs.readFileSync(path.join(sysd, 'pid'), 'utf8'));
+    pids.add(pid);
+    const unit = fs.readFileSync(path.join(root, 'etc/systemd/system/swarmd.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\S+ \S+\/opt\/swarm\/swarmd\.mjs -d /m);
+    expect(unit).toContain(`EnvironmentFile=${root}/etc/swarm/swarmd.env`);
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(fs.existsSync(path.join(root, 'etc/init.d/swarmd'))).toBe(false);
+    const installCalls = fs.readFileSync(path.join(sysd, 'calls'), 'utf8').split('\n').filter(Boolean);
+    expect(installCalls.slice(0, 3)).toEqual(['daemon-reload', 'enable swarmd', 'restart swarmd']);
+    expect(new Set(installCalls.slice(3))).toEqual(new Set(['is-active --quiet swarmd'])); // waiting for it to stay up
+    await waitFor(async () => (await manager.client.node.list.query()).some((n) => n.description?.hostname === 'inst-sysd' && n.status.state === 'READY'), 60_000, () => 'inst-sysd READY');
+
+    const u = await sh(path.join(root, 'usr/local/bin/swarm-uninstall'), env);
+    expect(u.code, u.out).toBe(0);
+    await waitFor(() => !alive(pid), 15_000, () => `swarmd ${pid} to exit`);
+    pids.delete(pid);
+    const calls = fs.readFileSync(path.join(sysd, 'calls'), 'utf8');
+    expect(calls).toMatch(/stop swarmd\ndisable swarmd\ndaemon-reload\n$/);
+    expect(fs.readdirSync(root)).toEqual([]);
+  });
+
   it('--manager installs a manager: it joins Raft, serves the dashboard, and leaves cleanly once demoted', async () => {
     const j = await manager.client.cluster.joinCommands.query();
     const mroot = path.join(tmp, 'manager-root');

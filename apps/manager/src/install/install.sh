@@ -162,13 +162,16 @@ parse_args() {
   UNINSTALL=$BIN_DIR/swarm-uninstall
   UNIT_FILE=$PREFIX/etc/systemd/system/swarmd.service
   INIT_FILE=$PREFIX/etc/init.d/swarmd
-  if [ "$ROOT" = / ] && [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
-    SERVICE=systemd
-    SERVICE_FILE=$UNIT_FILE
-  else
-    SERVICE=init
-    SERVICE_FILE=$INIT_FILE
-  fi
+  # SWARM_SERVICE_MANAGER=systemd|init overrides the detection (packagers, images built without a running systemd).
+  case ${SWARM_SERVICE_MANAGER:-auto} in
+    systemd) SERVICE=systemd ;;
+    init) SERVICE=init ;;
+    auto)
+      if [ "$ROOT" = / ] && [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then SERVICE=systemd; else SERVICE=init; fi
+      ;;
+    *) fatal "SWARM_SERVICE_MANAGER must be systemd, init or auto, not: $SWARM_SERVICE_MANAGER" ;;
+  esac
+  if [ "$SERVICE" = systemd ]; then SERVICE_FILE=$UNIT_FILE; else SERVICE_FILE=$INIT_FILE; fi
 }
 
 need_value() {
