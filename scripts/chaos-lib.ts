@@ -31,7 +31,7 @@
  * committed: its service is frozen (no further writes) and only what is
  * certain about it is checked.
  */
-import { TaskState } from '@swarm/shared';
+import { TaskState, seededRng } from '@swarm/shared';
 import { type Cluster, type ProcNode, startCluster } from './chaos-cluster.js';
 
 export type FaultKind = 'kill' | 'pause' | 'quorum';
@@ -91,16 +91,10 @@ interface Svc {
   busy: boolean;
 }
 
-/** mulberry32: a small seeded PRNG, so a seed replays the same fault and operation choices. */
+/** A seeded PRNG (mulberry32, from @swarm/shared), so a seed replays the same fault and operation choices. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = seededRng(seed);
+  return () => r.next();
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

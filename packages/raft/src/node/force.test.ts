@@ -1,29 +1,14 @@
 /** --force-new-cluster: a lone survivor of three keeps every committed entry and serves writes alone. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createListMachine } from '../testing/machines.js';
+import { driverFixture, until } from '../testing/driver-fixture.js';
 import { freePorts } from '../testing/ports.js';
 import { startRaftNode, type RaftNode } from './node.js';
 
 const enc = new TextEncoder();
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-force-'));
-const running = new Set<RaftNode<number>>();
-afterAll(async () => {
-  for (const n of running) await n.stop();
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-async function until<T>(f: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const { root, running } = driverFixture('raft-force-');
 
 it('restores a one-member cluster from a survivor, with every committed entry, and keeps a backup', async () => {
   const ids = ['m1', 'm2', 'm3'];

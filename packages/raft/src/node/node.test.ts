@@ -1,29 +1,14 @@
 /** The driver end to end in one process: three nodes over gRPC on loopback, real disks. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createListMachine } from '../testing/machines.js';
+import { driverFixture, until } from '../testing/driver-fixture.js';
 import { freePorts } from '../testing/ports.js';
 import { startRaftNode, type RaftNode } from './node.js';
 
 const enc = new TextEncoder();
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-node-'));
-const running = new Set<RaftNode<number>>();
-afterAll(async () => {
-  for (const n of running) await n.stop();
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-async function until<T>(f: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const { root, running } = driverFixture('raft-node-');
 
 describe('RaftNode (driver) with gRPC transport and WAL', () => {
   it('elects, replicates, survives a leader restart, refuses writes on followers, serves reads, changes membership', async () => {
