@@ -1,5 +1,4 @@
 /** The driver end to end in one process: three nodes over gRPC on loopback, real disks. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createListMachine } from '../testing/machines.js';
