@@ -12,8 +12,10 @@ import { removeRunContainers } from './docker.js';
 import { freePorts } from './ports.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-export const swarmdBin = path.join(repoRoot, 'apps/manager/dist/bin/swarmd.js');
-export const webOut = path.join(repoRoot, 'apps/web/out');
+/** The swarmd to run: this tree's build, or another build's (`SWARM_E2E_SWARMD`, e.g. a baseline checkout); it always serves this tree's dashboard. */
+export const swarmdBin = process.env['SWARM_E2E_SWARMD'] ?? path.join(repoRoot, 'apps/manager/dist/bin/swarmd.js');
+/** The dashboard swarmd serves: this tree's export, or another (`SWARM_E2E_WEB_DIR`, for A/B benchmarks). */
+export const webOut = process.env['SWARM_E2E_WEB_DIR'] ?? path.join(repoRoot, 'apps/web/out');
 
 export interface SwarmNode {
   /** Dashboard and API origin, e.g. http://127.0.0.1:15123 */
@@ -207,6 +209,7 @@ export async function startSwarmd(opts: StartOptions = {}): Promise<SwarmNode> {
     '--listen-remote-api', `127.0.0.1:${remotePort}`,
     '--listen-control-api', path.join(stateDir, 'swarm.sock'),
     '--executor', opts.executor ?? 'docker',
+    '--web-dir', webOut,
     ...(opts.join ? ['--join-addr', opts.join.addr, '--join-token', opts.join.token] : []),
   ];
 

@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import type { LiveEvent } from '../live/events';
 import { nodeHref } from './node-badges';
+import { serviceHref } from '../lib/hrefs';
 
 const SEVERITY_TONE = { info: 'progress', ok: 'ok', warn: 'warn', error: 'error' } as const;
 
@@ -12,7 +13,7 @@ function clock(ts: number): string {
 
 export function eventHref(e: LiveEvent): string | undefined {
   if (e.kind === 'node') return nodeHref(e.objectId);
-  if (e.serviceId && e.action !== 'removed') return `/services/view?id=${encodeURIComponent(e.serviceId)}`;
+  if (e.serviceId && e.action !== 'removed') return serviceHref(e.serviceId);
   return undefined;
 }
 

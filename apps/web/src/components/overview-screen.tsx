@@ -7,7 +7,7 @@ import { EmptyState, Loading } from './empty-state';
 import { EventList } from './event-list';
 import { nodeHref } from './node-badges';
 import { PageHeader } from './page-header';
-import { serviceHref } from './services-table';
+import { serviceHref } from '../lib/hrefs';
 
 const HEALTH_TONE: Record<ServiceHealth, string> = { converged: 'ok', updating: 'progress', degraded: 'error' };
 const RECENT = 8;
@@ -110,7 +110,7 @@ export function OverviewScreen() {
                 const h = o.services.degraded.includes(s) ? 'degraded' : 'updating';
                 return (
                   <li key={s.id} data-testid="overview-service" data-service-name={s.spec.annotations.name} data-health={h}>
-                    <Link href={serviceHref(s)} className="link-strong">
+                    <Link href={serviceHref(s.id)} className="link-strong">
                       {s.spec.annotations.name}
                     </Link>
                     <span className="mini-list__meta">

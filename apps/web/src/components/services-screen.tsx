@@ -4,10 +4,11 @@ import { useMemo, useRef, useState } from 'react';
 import type { Service } from '@swarm/shared';
 import { useReplicaCounts, useServices, useSynced } from '../live/hooks';
 import { sortedServices } from '../live/selectors';
-import { CreateServiceForm } from './create-service-form';
 import { EmptyState, Loading } from './empty-state';
 import { PageHeader } from './page-header';
-import { ServicesTable, serviceHref } from './services-table';
+import { ServiceForm } from './service-form';
+import { ServicesTable } from './services-table';
+import { serviceHref } from '../lib/hrefs';
 
 export function ServicesScreen() {
   const services = useServices();
@@ -47,8 +48,8 @@ export function ServicesScreen() {
       />
       {creating && (
         <div id="create-service">
-          <CreateServiceForm
-            onCreated={(s) => {
+          <ServiceForm
+            onDone={(s) => {
               setCreated(s);
               close();
             }}
@@ -59,7 +60,7 @@ export function ServicesScreen() {
       {created && services.has(created.id) && (
         <div className="notice" role="status" data-testid="create-service-success">
           <span>
-            Created <Link href={serviceHref(created)}>{created.spec.annotations.name}</Link>. Its tasks appear below as they are scheduled.
+            Created <Link href={serviceHref(created.id)}>{created.spec.annotations.name}</Link>. Its tasks appear below as they are scheduled.
           </span>
           <button type="button" className="notice__close" aria-label="Dismiss" onClick={() => setCreated(null)}>
             ×

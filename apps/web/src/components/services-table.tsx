@@ -5,10 +5,8 @@ import type { ReplicaCounts } from '../live/selectors';
 import { modeLabel } from '../live/selectors';
 import { ReplicaMeter } from './replica-meter';
 import { ScaleControl } from './scale-control';
+import { serviceHref } from '../lib/hrefs';
 
-export function serviceHref(service: Service): string {
-  return `/services/view?id=${encodeURIComponent(service.id)}`;
-}
 
 export function ServicesTable({ services, counts }: { services: Service[]; counts: ReadonlyMap<string, ReplicaCounts> }) {
   return (
@@ -31,7 +29,7 @@ export function ServicesTable({ services, counts }: { services: Service[]; count
             return (
               <tr key={s.id} data-testid={`service-row-${name}`} data-service-id={s.id}>
                 <th scope="row">
-                  <Link href={serviceHref(s)} className="link-strong">
+                  <Link href={serviceHref(s.id)} className="link-strong">
                     {name}
                   </Link>
                   <div className="sub mono">{s.id.slice(0, 12)}</div>
