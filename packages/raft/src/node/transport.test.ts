@@ -63,5 +63,11 @@ describe('gRPC transport', () => {
     await until(() => got.length === 300, 'all messages to the live peer');
     expect(got.map((m) => m.term)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     expect(unreachable).toBeGreaterThan(0); // the core is told, so it stops pipelining to the dead peer
+    // Reachability (for "no quorum (n of m managers unreachable)"): connected or recently heard from.
+    expect(me.reachable('me')).toBe(true);
+    expect(me.reachable('live')).toBe(true);
+    expect(me.reachable('dead')).toBe(false);
+    expect(live.reachable('me')).toBe(true); // heard from it
+    expect(live.reachable('dead')).toBe(false); // not a peer, never heard
   });
 });

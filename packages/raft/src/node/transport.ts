@@ -64,7 +64,7 @@ export interface Transport {
   send(msgs: readonly Message[]): void;
   close(): Promise<void>;
   stats(): { dropped: number; sentFrames: number; badFrames: number };
-  /** Peers whose stream delivered its last frame (false after a failure, until a frame gets through). */
+  /** This node, a peer heard from in the last few seconds, or one our channel to is connected. */
   reachable(id: NodeId): boolean;
 }
 
@@ -73,6 +73,8 @@ export function createGrpcTransport(o: TransportOptions): Transport {
   const peers = new Map<NodeId, PeerSender>();
   const warn = o.warn ?? (() => {});
   const stats = { dropped: 0, sentFrames: 0, badFrames: 0 };
+  /** When each peer last sent us something. */
+  const heard = new Map<NodeId, number>();
 
   server.addService(serviceDef, {
     send: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
@@ -91,6 +93,8 @@ export function createGrpcTransport(o: TransportOptions): Transport {
           warn(`raft transport: dropped malformed frame from ${call.getPeer()}: ${e instanceof CodecError ? e.message : String(e)}`);
           return;
         }
+        const now = Date.now();
+        for (const m of msgs) heard.set(m.from, now);
         for (const m of msgs) {
           if (m.to !== o.id) {
             stats.badFrames++;
@@ -141,11 +145,13 @@ export function createGrpcTransport(o: TransportOptions): Transport {
       else server.forceShutdown();
     },
     stats: () => ({ ...stats }),
-    reachable: (id) => id === o.id || peers.get(id)?.up === true,
+    reachable: (id) => id === o.id || (heard.get(id) ?? 0) > Date.now() - HEARD_WITHIN_MS || peers.get(id)?.connected() === true,
   };
 }
 
 const FRAME_BYTES = 1024 * 1024;
+/** A peer heard from this recently counts as reachable. */
+const HEARD_WITHIN_MS = 3_000;
 const FRAME_MSGS = 1024;
 
 class PeerSender {
@@ -154,8 +160,6 @@ class PeerSender {
   private stream: grpc.ClientWritableStream<Buffer> | undefined;
   private writable = true;
   private closed = false;
-  /** The last frame written to this peer arrived (its stream is healthy). */
-  up = true;
 
   constructor(
     readonly id: NodeId,
@@ -188,7 +192,6 @@ class PeerSender {
       if (this.stream === s) {
         this.stream = undefined;
         this.writable = true;
-        if (err) this.up = false;
         this.o.onUnreachable?.(this.id);
         if (err && !this.closed) this.o.onPeerDown?.(this.id);
       }
@@ -211,7 +214,6 @@ class PeerSender {
       const batch = this.queue.splice(0, n);
       const snaps = batch.filter((m) => m.type === 'snap');
       const ok = s.write(encodeBatch(batch), (err: unknown) => {
-        if (!err && this.stream === s) this.up = true;
         for (const m of snaps) this.o.onSnapshotStatus?.(this.id, !err);
       });
       this.stats.sentFrames++;
@@ -226,6 +228,11 @@ class PeerSender {
         });
       }
     }
+  }
+
+  /** The channel to this peer has a live connection (a dead peer's breaks at once: reset, refused). */
+  connected(): boolean {
+    return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
   }
 
   close(): void {
