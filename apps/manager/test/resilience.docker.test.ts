@@ -140,8 +140,18 @@ describe('a Docker engine restart is survived', () => {
   afterAll(async () => {
     await stopAll([node]);
     if (available) {
-      // Remove its containers while the daemon still runs, so it leaves no mounts behind.
-      execFileSync('sh', ['-c', `ids=$(docker -H ${engine.addr} ps -aq); [ -z "$ids" ] || docker -H ${engine.addr} rm -f $ids`], { stdio: 'ignore' });
+      // Remove its containers while the daemon still runs, so it leaves no mounts behind. A removal
+      // can race one still in progress inside the engine ("removal ... already in progress"): retry
+      // until none is left, and fail only if some remain.
+      const left = () => execFileSync('docker', ['-H', engine.addr, 'ps', '-aq'], { encoding: 'utf8' }).trim();
+      for (let i = 0; i < 20 && left(); i++) {
+        try {
+          execFileSync('sh', ['-c', `docker -H ${engine.addr} rm -f $(docker -H ${engine.addr} ps -aq)`], { stdio: 'ignore' });
+        } catch {
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      expect(left(), 'containers left in the private engine').toBe('');
     }
     await engine.stop();
     unmountUnder(dir);
