@@ -138,25 +138,36 @@ describe('a Docker engine restart is survived', () => {
     node = await startNode({ runLabel, hostname: 'res-engine', engineAddr: engine.addr });
   }, 120_000);
   afterAll(async () => {
-    await stopAll([node]);
-    if (available) {
-      // Remove its containers while the daemon still runs, so it leaves no mounts behind. A removal
-      // can race one still in progress inside the engine ("removal ... already in progress"): retry
-      // until none is left, and fail only if some remain.
-      const left = () => execFileSync('docker', ['-H', engine.addr, 'ps', '-aq'], { encoding: 'utf8' }).trim();
-      for (let i = 0; i < 20 && left(); i++) {
-        try {
-          execFileSync('sh', ['-c', `docker -H ${engine.addr} rm -f $(docker -H ${engine.addr} ps -aq)`], { stdio: 'ignore' });
-        } catch {
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      expect(left(), 'containers left in the private engine').toBe('');
+    try {
+      await stopAll([node]);
+      if (available) await removeEngineContainers();
+    } finally {
+      // Always stop the private engine and delete its data root (containers included), even if the
+      // best-effort removal above did not get every container.
+      await engine.stop();
+      unmountUnder(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    await engine.stop();
-    unmountUnder(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    expect(fs.existsSync(dir)).toBe(false);
   });
+
+  /**
+   * Best effort: removes the private engine's containers while it still runs, so fewer mounts are
+   * left for unmountUnder. A removal can race one in progress inside the engine, so it retries a
+   * few times; whatever is left goes with the engine's data root.
+   */
+  async function removeEngineContainers(): Promise<void> {
+    const left = () => execFileSync('docker', ['-H', engine.addr, 'ps', '-aq'], { encoding: 'utf8' }).trim();
+    for (let i = 0; i < 3 && left(); i++) {
+      try {
+        execFileSync('sh', ['-c', `docker -H ${engine.addr} rm -f $(docker -H ${engine.addr} ps -aq)`], { stdio: 'ignore', timeout: 20_000 });
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const rest = left();
+    if (rest) console.warn(`the private engine still lists ${rest.split('\n').length} container(s); deleting its data root`);
+  }
 
   it('re-reports its tasks and replaces the containers that died with the engine', async (ctx) => {
     if (!available || !node) return ctx.skip();
