@@ -2,8 +2,10 @@
  * `<stateDir>/worker/tasks.json`: the node's assigned tasks and their latest
  * local statuses, so an agent restart can re-adopt running work before the
  * manager answers. Writes are atomic (tmp + fsync + rename) and coalesced
- * (one write in flight, at most one queued). A corrupt file is logged and
- * ignored; the next COMPLETE assignment rebuilds it.
+ * (one write in flight, at most one queued). Status changes use `saveSoon`,
+ * which waits a little so that a burst of them (thirty tasks starting) costs a
+ * few writes, not one each. A corrupt file is logged and ignored; the next
+ * COMPLETE assignment rebuilds it.
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,16 +27,21 @@ export interface TaskStore {
   load(): Promise<StoredTask[]>;
   /** Schedule a write of `snapshot()`; resolves when a write covering this call is durable. */
   save(): Promise<void>;
+  /** A write within `lazyMs` (default 50 ms), unless one is already due. */
+  saveSoon(): void;
 }
 
-export function createTaskStore(stateDir: string, snapshot: () => StoredTask[], logger?: Logger): TaskStore {
+export function createTaskStore(stateDir: string, snapshot: () => StoredTask[], logger?: Logger, lazyMs = 50): TaskStore {
   const dir = join(stateDir, 'worker');
   const file = join(dir, 'tasks.json');
   let writing: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  let dirMade = false;
 
   async function write(): Promise<void> {
-    await mkdir(dir, { recursive: true });
+    if (!dirMade) await mkdir(dir, { recursive: true });
+    dirMade = true;
     const tmp = `${file}.${process.pid}.tmp`;
     const fh = await open(tmp, 'w');
     try {
@@ -48,6 +55,22 @@ export function createTaskStore(stateDir: string, snapshot: () => StoredTask[], 
 
   const run = (): Promise<void> =>
     write().catch((e: unknown) => logger?.error({ err: e, file }, 'cannot persist tasks'));
+
+  function save(): Promise<void> {
+    clearTimeout(soon);
+    soon = undefined;
+    if (queued) return queued;
+    if (!writing) {
+      writing = run().finally(() => (writing = undefined));
+      return writing;
+    }
+    queued = writing.then(() => {
+      queued = undefined;
+      writing = run().finally(() => (writing = undefined));
+      return writing;
+    });
+    return queued;
+  }
 
   return {
     async load() {
@@ -72,18 +95,10 @@ export function createTaskStore(stateDir: string, snapshot: () => StoredTask[], 
       }
       return parsed.data.tasks as StoredTask[];
     },
-    save() {
-      if (queued) return queued;
-      if (!writing) {
-        writing = run().finally(() => (writing = undefined));
-        return writing;
-      }
-      queued = writing.then(() => {
-        queued = undefined;
-        writing = run().finally(() => (writing = undefined));
-        return writing;
-      });
-      return queued;
+    save,
+    saveSoon() {
+      if (soon || queued) return;
+      soon = setTimeout(() => void save(), lazyMs);
     },
   };
 }

@@ -56,7 +56,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       onStatus: (t, s) => {
         if (runners.get(t.id) !== runner) return;
         opts.onStatus(t.id, s);
-        void store.save();
+        store.saveSoon();
       },
     });
     runners.set(task.id, runner);

@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL, err, ok, type Result, type Task } from '@swarm/shared';
 import { aborted, done, fatal, temporary, type Controller, type ExecFailure, type Observed, type OpResult } from '../executor.js';
+import type { ContainerIndex } from './container-index.js';
 import { dockerMessage, isConnectionError, statusCode } from './engine.js';
 import { eventQueue, type EngineEvent, type EventHub } from './events.js';
 import { type DefaultNetwork, createOptions, exitMessage, graceSeconds, hasHealthcheck } from './spec.js';
@@ -18,6 +19,8 @@ export interface DockerControllerDeps {
   extraLabels: Record<string, string>;
   network?: DefaultNetwork;
   logger?: Logger;
+  /** Task → container, shared by the node's controllers. */
+  index: ContainerIndex;
   /** Shared by the node's controllers: when the engine last answered. */
   engine?: { lastOk?: number };
 }
@@ -30,6 +33,8 @@ type Inspect = Docker.ContainerInspectInfo;
 export function createDockerController(task: Task, deps: DockerControllerDeps): Controller {
   const { docker, events } = deps;
   let containerId: string | undefined;
+  /** This controller created the container and has not started it yet. */
+  let justCreated = false;
   /**
    * An engine that cannot be reached (restarting dockerd) is a temporary error: the step is retried
    * every second until the engine answers, then the container is re-inspected and its real state
@@ -40,13 +45,14 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
   /** The engine answered recently, so an unreachable engine is restarting (an engine never seen is simply down: fatal). */
   const restarting = () => deps.engine !== undefined && deps.engine.lastOk !== undefined && Date.now() - deps.engine.lastOk < ENGINE_RESTART_GRACE_MS;
 
-  /** The task's container, by cached ID or by task-ID label. */
+  /** The task's container, by cached ID or through the executor's index (no engine call for a task it never ran). */
   async function find(): Promise<Result<Inspect | undefined, unknown>> {
     try {
       if (!containerId) {
-        const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.taskId}=${task.id}`] } });
+        const known = await deps.index.lookup(task.id);
+        if (!known.ok) return known;
         if (deps.engine) deps.engine.lastOk = Date.now();
-        containerId = list[0]?.Id;
+        containerId = known.value;
         if (!containerId) return ok(undefined);
       }
       const info = await docker.getContainer(containerId).inspect();
@@ -55,33 +61,40 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     } catch (e) {
       if (statusCode(e) === 404) {
         containerId = undefined;
+        deps.index.forget(task.id);
         return ok(undefined);
       }
       return err(e);
     }
   }
 
+  /** `docker create`, pulling a missing image once. A name conflict means the container exists already: adopt it. */
   async function create(): Promise<OpResult> {
     const opts = createOptions(task, deps.extraLabels, deps.network);
-    try {
-      containerId = (await docker.createContainer(opts)).id;
-      return done({ containerId });
-    } catch (e) {
-      if (statusCode(e) !== 404) return fail(e);
-      const message = dockerMessage(e, deps.engineAddr);
-      deps.logger?.info({ task: task.id, image: opts.Image }, 'image missing, trying to pull');
-      const pulled = await pull(docker, task.spec.container.image);
-      if (!pulled.ok) {
-        deps.logger?.warn({ task: task.id, err: pulled.error }, 'pull failed');
-        return fatal(message);
-      }
+    const attempt = async (): Promise<OpResult | { missingImage: string }> => {
       try {
         containerId = (await docker.createContainer(opts)).id;
+        deps.index.record(task.id, containerId);
+        justCreated = true;
         return done({ containerId });
-      } catch (e2) {
-        return fail(e2);
+      } catch (e) {
+        if (statusCode(e) === 409) {
+          const again = await deps.index.refresh(task.id);
+          if (again.ok && again.value) return done({ containerId: (containerId = again.value) });
+        }
+        return statusCode(e) === 404 ? { missingImage: dockerMessage(e, deps.engineAddr) } : fail(e);
       }
+    };
+    const first = await attempt();
+    if (!('missingImage' in first)) return first;
+    deps.logger?.info({ task: task.id, image: opts.Image }, 'image missing, trying to pull');
+    const pulled = await pull(docker, task.spec.container.image);
+    if (!pulled.ok) {
+      deps.logger?.warn({ task: task.id, err: pulled.error }, 'pull failed');
+      return fatal(first.missingImage);
     }
+    const second = await attempt();
+    return 'missingImage' in second ? fatal(second.missingImage) : second;
   }
 
   /** Waits on the event queue for a terminal or health event. */
@@ -99,29 +112,50 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     }
   }
 
-  /** Shared by start (untilHealthy) and wait: subscribe, then inspect, then watch. */
-  async function observe(signal: AbortSignal, untilHealthy: boolean, beforeWatch?: (c: Inspect) => Promise<OpResult | undefined>): Promise<OpResult> {
-    for (;;) {
-      if (signal.aborted) return aborted();
+  /**
+   * `docker start` unless the container already ran. A container this controller has just created is
+   * known to be fresh, so it is started without an inspect first.
+   */
+  async function startOnce(): Promise<OpResult | undefined> {
+    if (!justCreated) {
       const found = await find();
       if (!found.ok) return fail(found.error);
-      const c = found.value;
-      if (!c) return fatal('container not found');
-      const q = eventQueue(events, c.Id);
+      if (!found.value) return fatal('container not found');
+      const st = found.value.State;
+      if (st.Running || st.Status === 'exited' || st.Status === 'dead') return undefined;
+    }
+    justCreated = false;
+    const id = containerId!;
+    try {
+      await docker.getContainer(id).start();
+    } catch (e) {
+      if (statusCode(e) !== 304) return fail(e, { containerId: id });
+    }
+    return undefined;
+  }
+
+  /** Shared by start (untilHealthy) and wait: subscribe, (start,) inspect, then watch. */
+  async function observe(signal: AbortSignal, untilHealthy: boolean, start: boolean): Promise<OpResult> {
+    for (;;) {
+      if (signal.aborted) return aborted();
+      if (!containerId) {
+        const found = await find();
+        if (!found.ok) return fail(found.error);
+        if (!found.value) return fatal('container not found');
+      }
+      const q = eventQueue(events, containerId!);
       try {
         const connected = await events.ready();
         if (!connected.ok) return restarting() ? temporary(connected.error) : fatal(connected.error);
-        let fresh = await find();
+        if (start) {
+          const failed = await startOnce();
+          if (failed) return failed;
+        }
+        const fresh = await find(); // current state and PID
         if (!fresh.ok) return fail(fresh.error);
         if (!fresh.value) return fatal('container not found');
-        if (beforeWatch) {
-          const pre = await beforeWatch(fresh.value);
-          if (pre) return pre;
-          fresh = await find(); // after `docker start`: current state and PID
-          if (!fresh.ok) return fail(fresh.error);
-          if (!fresh.value) return fatal('container not found');
-        }
-        const st = fresh.value.State;
+        const c = fresh.value;
+        const st = c.State;
         const pid = st.Pid;
         if (!st.Running && (st.Status === 'exited' || st.Status === 'dead')) {
           const code = st.ExitCode;
@@ -147,19 +181,11 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     },
 
     start(signal) {
-      return observe(signal, true, async (c) => {
-        if (c.State.Running || c.State.Status === 'exited' || c.State.Status === 'dead') return undefined;
-        try {
-          await docker.getContainer(c.Id).start();
-        } catch (e) {
-          if (statusCode(e) !== 304) return fail(e, { containerId: c.Id });
-        }
-        return undefined;
-      });
+      return observe(signal, true, true);
     },
 
     wait(signal) {
-      return observe(signal, false);
+      return observe(signal, false, false);
     },
 
     async shutdown() {
@@ -199,6 +225,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
         if (statusCode(e) !== 404) return fail(e);
       }
       containerId = undefined;
+      deps.index.forget(task.id);
       return done();
     },
 

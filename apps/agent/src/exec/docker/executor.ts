@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { LABEL, type NodeDescription, type Task } from '@swarm/shared';
 import type { Executor } from '../executor.js';
 import { localDescription } from '../local-node.js';
+import { createContainerIndex } from './container-index.js';
 import { createDockerController } from './controller.js';
 import { DEFAULT_ENGINE_ADDR, connectEngine } from './engine.js';
 import { createEventHub } from './events.js';
@@ -25,7 +26,8 @@ export function createDockerExecutor(opts: DockerExecutorOptions = {}): Executor
   const docker = connectEngine(engineAddr);
   const labelFilter = [`${LABEL.managed}=true`, ...Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`)];
   const events = createEventHub(docker, labelFilter, engineAddr, opts.logger);
-  const deps = { docker, events, engineAddr, extraLabels, network: opts.network ?? 'none', engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
+  const index = createContainerIndex(docker, labelFilter);
+  const deps = { docker, events, index, engineAddr, extraLabels, network: opts.network ?? 'none', engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
 
   return {
     name: 'docker',
