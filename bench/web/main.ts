@@ -18,7 +18,11 @@
  *   tab_memory_mb               JS heap (after a forced GC) of a tab on a live service page after a soak of
  *                               store changes at ~BENCH_SOAK_RATE/s (default 100) for BENCH_SOAK_S seconds
  *                               (default 120: the issue's 10 minutes are too long for a session run; set
- *                               BENCH_SOAK_S=600 for the full soak). With its start value and slope (soak.ts).
+ *                               BENCH_SOAK_S=600 for the full soak). The median of the last samples, with
+ *                               the start value, slopes and whether the heap is flat (soak.ts).
+ *
+ * BENCH_ONLY=soak skips the page-load, scroll and update figures (the soak alone, e.g. to hunt a leak
+ * with BENCH_HEAP_SNAPSHOTS: see heapdiff.ts).
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { mutate, query } from '../../e2e/harness/api.js';
@@ -33,6 +37,7 @@ const UPDATES = Number(process.env['BENCH_UPDATES'] ?? 40);
 const STEP = 1000;
 const SOAK_S = Number(process.env['BENCH_SOAK_S'] ?? 120);
 const SOAK_RATE = Number(process.env['BENCH_SOAK_RATE'] ?? 100);
+const SOAK_ONLY = process.env['BENCH_ONLY'] === 'soak';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const p95 = (xs: number[]): number => {
@@ -133,28 +138,42 @@ async function main(): Promise<void> {
     await until(async () => (await running('big')) >= TASKS, 600_000, `${TASKS} tasks running`, 500);
     const convergeMs = Date.now() - tc;
 
-    const page = await newPage(browser, node);
-    await interactive(page, big.id); // warm-up: the browser's caches
     const loads: number[] = [];
     const fps: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      loads.push(await interactive(page, big.id));
-      await page.waitForTimeout(300);
-      fps.push(await scrollFpsMin(page));
+    let rows = 0;
+    let updates: number[] = [];
+    if (!SOAK_ONLY) {
+      const page = await newPage(browser, node);
+      await interactive(page, big.id); // warm-up: the browser's caches
+      for (let i = 0; i < RUNS; i++) {
+        loads.push(await interactive(page, big.id));
+        await page.waitForTimeout(300);
+        fps.push(await scrollFpsMin(page));
+      }
+      rows = await page.getByTestId('task-row').count();
+      const trace = process.env['BENCH_TRACE'] ? await traceBreakdown(page, () => scrollFpsMin(page)) : undefined;
+      if (trace) console.error('scroll trace (ms by event, fps min %d):', trace.result, trace.ms);
+      updates = await updateToDom(page, 'probe', 2);
+      await page.context().close();
     }
-    const rows = await page.getByTestId('task-row').count();
-    const trace = process.env['BENCH_TRACE'] ? await traceBreakdown(page, () => scrollFpsMin(page)) : undefined;
-    if (trace) console.error('scroll trace (ms by event, fps min %d):', trace.result, trace.ms);
-    const updates = await updateToDom(page, 'probe', 2);
-    await page.context().close();
     const mem = SOAK_S > 0 ? await soak(browser, node, newPage, { seconds: SOAK_S, target: SOAK_RATE, sampleS: 10 }) : undefined;
+    const figures = SOAK_ONLY
+      ? {}
+      : { update_to_dom_p95_ms: round(p95(updates)), update_to_dom_median_ms: round(median(updates)), service_10k_interactive_ms: Math.round(median(loads)), scroll_fps_min: median(fps) };
     report(
       {
-        update_to_dom_p95_ms: round(p95(updates)),
-        update_to_dom_median_ms: round(median(updates)),
-        service_10k_interactive_ms: Math.round(median(loads)),
-        scroll_fps_min: median(fps),
-        ...(mem ? { tab_memory_mb: mem.heap_end_mb, tab_memory_start_mb: mem.heap_start_mb, tab_memory_slope_mb_per_min: mem.slope_mb_per_min, soak_s: mem.seconds, soak_changes_per_s: mem.changes_per_s } : {}),
+        ...figures,
+        ...(mem
+          ? {
+              tab_memory_mb: mem.heap_end_mb,
+              tab_memory_start_mb: mem.heap_start_mb,
+              tab_memory_slope_mb_per_min: mem.slope_mb_per_min,
+              tab_memory_slope_2nd_half_mb_per_min: mem.slope_2nd_half_mb_per_min,
+              tab_memory_flat: mem.flat,
+              soak_s: mem.seconds,
+              soak_changes_per_s: mem.changes_per_s,
+            }
+          : {}),
         tasks: TASKS,
         runs: RUNS,
         updates: UPDATES,

@@ -37,13 +37,17 @@ export async function runJoinCommand(command: string): Promise<Worker> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-e2e-worker-'));
   const [remotePort] = await freePorts(1);
   const args: string[] = [];
+  let ownDir = false;
   for (let i = 0; i < pageArgs.length; i++) {
     const a = pageArgs[i] as string;
     if (a === '-d' || a === '--state-dir') {
       args.push(a, stateDir);
+      ownDir = true;
       i++;
     } else args.push(a);
   }
+  // A command without `-d` (e.g. the API's plain swarmd line) would use the default /var/lib/swarmd.
+  if (!ownDir) args.push('-d', stateDir);
   args.push('--executor', 'sim', '--listen-remote-api', `127.0.0.1:${remotePort}`, '--no-listen-http', '--listen-control-api', path.join(stateDir, 's.sock'));
 
   const child = spawn(process.execPath, [swarmdBin, ...args], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitEvent, Service, StoreSnapshot, Task, WatchMessage } from '@swarm/shared';
+import { MAX_EVENTS } from './events';
 import { createLiveStore } from './store';
 
 const meta = (version: number) => ({ version, createdAt: 0, updatedAt: 0 });
@@ -106,5 +107,39 @@ describe('live store', () => {
     expect(store.getState().connection).toEqual({ kind: 'reconnecting', error: 'socket closed' });
     store.apply(commit(2, []));
     expect(store.getState().connection.kind).toBe('live');
+  });
+});
+
+describe('live store under a long churn (the soak of bench:web, in miniature)', () => {
+  /** A `churn` task of slot `slot`: `id` is new on every scale-up, as the orchestrator makes it. */
+  const churnTask = (id: string, slot: number, version: number, state: number, desiredState = 512) =>
+    ({ id, meta: meta(version), serviceId: 'churn', slot, nodeId: 'n1', annotations: { name: '' }, serviceAnnotations: { name: 'churn' }, status: { state, timestamp: version }, desiredState }) as unknown as Task;
+
+  it('holds only the live objects and a capped timeline, however many tasks came and went', () => {
+    const { store, flush } = testStore();
+    const fixed = [1, 2, 3, 4].map((slot) => churnTask(`keep-${slot}`, slot, 1, 512));
+    store.apply(snapshot(1, { services: [service('churn', 1, 4)], tasks: fixed }));
+    let v = 1;
+    const cycles = 400; // 400 × 8 = 3,200 task objects created and deleted
+    for (let c = 0; c < cycles; c++) {
+      const ids = [5, 6, 7, 8, 9, 10, 11, 12].map((slot) => ({ id: `c${c}-${slot}`, slot }));
+      store.apply(commit(++v, [{ table: 'services', action: 'update', object: service('churn', v, 12) }, ...ids.map(({ id, slot }) => ({ table: 'tasks' as const, action: 'create' as const, object: churnTask(id, slot, v, 0) }))]));
+      store.apply(commit(++v, ids.map(({ id, slot }) => ({ table: 'tasks' as const, action: 'update' as const, object: churnTask(id, slot, v, 512) }))));
+      store.apply(commit(++v, [{ table: 'services', action: 'update', object: service('churn', v, 4) }, ...ids.map(({ id, slot }) => ({ table: 'tasks' as const, action: 'update' as const, object: churnTask(id, slot, v, 512, 800) }))]));
+      store.apply(commit(++v, ids.map(({ id, slot }) => ({ table: 'tasks' as const, action: 'update' as const, object: churnTask(id, slot, v, 640, 800) }))));
+      store.apply(commit(++v, ids.map(({ id, slot }) => ({ table: 'tasks' as const, action: 'delete' as const, object: churnTask(id, slot, v, 640, 800) }))));
+      // React reads the state between bursts (the copy-on-write path is the one a tab takes).
+      if (c % 7 === 0) {
+        flush();
+        store.getState();
+      }
+    }
+    const s = store.getState();
+    expect([...s.tasks.keys()].sort()).toEqual(['keep-1', 'keep-2', 'keep-3', 'keep-4']);
+    expect(s.services.size).toBe(1);
+    expect(s.version).toBe(v);
+    // 3 events per task (running, shutdown…) plus 2 scale events per cycle: far past the cap, which holds.
+    expect(s.events).toHaveLength(MAX_EVENTS);
+    expect(s.events[0]!.version).toBe(v - 1);
   });
 });
