@@ -1,13 +1,23 @@
 /**
- * `<stateDir>/worker/tasks.json`: the node's assigned tasks and their latest
- * local statuses, so an agent restart can re-adopt running work before the
- * manager answers. Writes are atomic (tmp + fsync + rename) and coalesced
- * (one write in flight, at most one queued). Status changes use `saveSoon`,
- * which waits a little so that a burst of them (thirty tasks starting) costs a
- * few writes, not one each. A corrupt file is logged and ignored; the next
- * COMPLETE assignment rebuilds it.
+ * `<stateDir>/worker/`: the node's assigned tasks and their latest local
+ * statuses, so an agent restart can re-adopt running work before the manager
+ * answers.
+ *
+ *   tasks.json      snapshot   { version: 1, seq, tasks: [{ task, status }] }
+ *   tasks.journal   one line per change since it: { seq, put: { task, status } } | { seq, del: taskId }
+ *
+ * A save appends only the tasks marked with `touch` and fsyncs, so its cost
+ * follows what changed, not how many tasks the node holds (a node with
+ * thousands of tasks used to rewrite all of them for every status change).
+ * When the journal outgrows the snapshot, both are compacted: the snapshot is
+ * rewritten atomically (tmp + fsync + rename), then the journal is emptied;
+ * records at or below the snapshot's `seq` are skipped on load, which covers a
+ * crash between the two steps. A torn last line is dropped; an invalid record
+ * stops the replay with a warning (the next COMPLETE assignment rebuilds the
+ * set). Saves are coalesced: one in flight, at most one queued; `saveSoon`
+ * waits a little so that a burst of status changes costs one write.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -18,55 +28,107 @@ export interface StoredTask {
   status: TaskStatus;
 }
 
-const FileSchema = z.object({
-  version: z.literal(1),
-  tasks: z.array(z.object({ task: TaskSchema, status: TaskStatusSchema })),
-});
+const StoredSchema = z.object({ task: TaskSchema, status: TaskStatusSchema });
+const FileSchema = z.object({ version: z.literal(1), seq: z.number().int().nonnegative().default(0), tasks: z.array(StoredSchema) });
+const RecordSchema = z.union([
+  z.object({ seq: z.number().int().positive(), put: StoredSchema }),
+  z.object({ seq: z.number().int().positive(), del: z.string().min(1) }),
+]);
+
+export interface TaskSource {
+  get(taskId: string): StoredTask | undefined;
+  all(): StoredTask[];
+}
 
 export interface TaskStore {
   load(): Promise<StoredTask[]>;
-  /** Schedule a write of `snapshot()`; resolves when a write covering this call is durable. */
+  /** This task changed or left the node: the next save records it. */
+  touch(taskId: string): void;
+  /** Write what was touched; resolves when a write covering this call is durable. */
   save(): Promise<void>;
-  /** A write within `lazyMs` (default 50 ms), unless one is already due. */
+  /** A save within `lazyMs` (default 50 ms), unless one is already due. */
   saveSoon(): void;
+  /** Save what is pending, then release the journal. */
+  close(): Promise<void>;
 }
 
-export function createTaskStore(stateDir: string, snapshot: () => StoredTask[], logger?: Logger, lazyMs = 50): TaskStore {
+export interface TaskStoreOptions {
+  lazyMs?: number;
+  /** The journal is compacted once it is larger than this and than the snapshot (default 256 KiB). */
+  compactBytes?: number;
+}
+
+export function createTaskStore(stateDir: string, source: TaskSource, logger?: Logger, opts: TaskStoreOptions = {}): TaskStore {
   const dir = join(stateDir, 'worker');
   const file = join(dir, 'tasks.json');
+  const journalFile = join(dir, 'tasks.journal');
+  const lazyMs = opts.lazyMs ?? 50;
+  const compactBytes = opts.compactBytes ?? 256 * 1024;
+  const dirty = new Set<string>();
+  let seq = 0;
+  let snapshotBytes = 0;
+  let journalBytes = 0;
+  /** The journal on disk may hold a torn or unreadable tail: rewrite everything at the next save. */
+  let compactDue = true;
+  let journal: FileHandle | undefined;
   let writing: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   let soon: ReturnType<typeof setTimeout> | undefined;
-  let dirMade = false;
 
-  async function write(): Promise<void> {
-    if (!dirMade) await mkdir(dir, { recursive: true });
-    dirMade = true;
+  async function compact(): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const text = JSON.stringify({ version: 1, seq, tasks: source.all() });
     const tmp = `${file}.${process.pid}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(JSON.stringify({ version: 1, tasks: snapshot() }));
+      await fh.writeFile(text);
       await fh.sync();
     } finally {
       await fh.close();
     }
     await rename(tmp, file);
+    journal ??= await open(journalFile, 'a');
+    await journal.truncate(0);
+    await journal.datasync();
+    snapshotBytes = text.length;
+    journalBytes = 0;
+    compactDue = false;
   }
 
-  const run = (): Promise<void> =>
-    write().catch((e: unknown) => logger?.error({ err: e, file }, 'cannot persist tasks'));
+  async function write(): Promise<void> {
+    const ids = [...dirty];
+    dirty.clear();
+    try {
+      if (compactDue) return await compact();
+      if (ids.length === 0) return;
+      const lines = ids.map((id) => {
+        const t = source.get(id);
+        return `${JSON.stringify(t ? { seq: ++seq, put: t } : { seq: ++seq, del: id })}\n`;
+      });
+      const text = lines.join('');
+      if (journalBytes + text.length > Math.max(compactBytes, snapshotBytes)) return await compact();
+      journal ??= await open(journalFile, 'a');
+      await journal.write(text);
+      await journal.datasync();
+      journalBytes += text.length;
+    } catch (e) {
+      for (const id of ids) dirty.add(id);
+      compactDue = true; // a partial append: start clean
+      logger?.error({ err: e, dir }, 'cannot persist tasks');
+    }
+  }
 
   function save(): Promise<void> {
     clearTimeout(soon);
     soon = undefined;
     if (queued) return queued;
     if (!writing) {
-      writing = run().finally(() => (writing = undefined));
+      writing = write().finally(() => (writing = undefined));
       return writing;
     }
     queued = writing.then(() => {
       queued = undefined;
-      writing = run().finally(() => (writing = undefined));
+      writing = write().finally(() => (writing = undefined));
       return writing;
     });
     return queued;
@@ -74,31 +136,62 @@ export function createTaskStore(stateDir: string, snapshot: () => StoredTask[], 
 
   return {
     async load() {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') logger?.warn({ err: e, file }, 'cannot read tasks file');
-        return [];
+      const tasks = new Map<string, StoredTask>();
+      const snap = await readText(file, logger);
+      let snapSeq = 0;
+      if (snap !== undefined) {
+        const parsed = FileSchema.safeParse(parseJson(snap));
+        if (parsed.success) {
+          snapSeq = parsed.data.seq;
+          for (const t of parsed.data.tasks as StoredTask[]) tasks.set(t.task.id, t);
+        } else logger?.warn({ file, issues: parsed.error.issues.slice(0, 3) }, 'tasks file is invalid; ignoring it');
       }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (e) {
-        logger?.warn({ err: e, file }, 'tasks file is not JSON; ignoring it');
-        return [];
+      seq = snapSeq;
+      const lines = (await readText(journalFile, logger))?.split('\n') ?? [];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        if (line === '') continue;
+        const rec = RecordSchema.safeParse(parseJson(line));
+        if (!rec.success) {
+          if (i < lines.length - 1) logger?.warn({ file: journalFile, line: i + 1 }, 'tasks journal has an invalid record; ignoring the rest');
+          break; // the last line without its newline is a torn write
+        }
+        if (rec.data.seq <= snapSeq) continue;
+        seq = Math.max(seq, rec.data.seq);
+        if ('put' in rec.data) tasks.set(rec.data.put.task.id, rec.data.put as StoredTask);
+        else tasks.delete(rec.data.del);
       }
-      const parsed = FileSchema.safeParse(json);
-      if (!parsed.success) {
-        logger?.warn({ file, issues: parsed.error.issues.slice(0, 3) }, 'tasks file is invalid; ignoring it');
-        return [];
-      }
-      return parsed.data.tasks as StoredTask[];
+      compactDue = true; // fold the journal into a fresh snapshot at the first save
+      return [...tasks.values()];
     },
+    touch: (id) => void dirty.add(id),
     save,
     saveSoon() {
       if (soon || queued) return;
       soon = setTimeout(() => void save(), lazyMs);
     },
+    async close() {
+      await save();
+      const fh = journal;
+      journal = undefined;
+      await fh?.close();
+    },
   };
+}
+
+async function readText(file: string, logger?: Logger): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') logger?.warn({ err: e, file }, 'cannot read tasks file');
+    return undefined;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TaskState as S } from '@swarm/shared';
 import { createFakeExecutor } from '../exec/fake/executor.js';
 import { eventually, makeTask, manualClock, statusLog, tempDir, withDesired } from '../testing/tasks.js';
+import { createTaskStore } from './task-store.js';
 import { createWorker } from './worker.js';
 
 async function setup(opts: { stateDir?: string; executor?: ReturnType<typeof createFakeExecutor>; clock?: ReturnType<typeof manualClock> } = {}) {
@@ -91,8 +92,8 @@ describe('worker', () => {
     await first.worker.assign([t]);
     await eventually(() => expect(stateOf(first.worker, t.id)).toBe(S.RUNNING));
     await first.worker.close(); // leaves tasks running
-    const file = JSON.parse(await readFile(join(first.stateDir, 'worker', 'tasks.json'), 'utf8'));
-    expect(file.tasks[0].status.state).toBe(S.RUNNING);
+    const persisted = await createTaskStore(first.stateDir, { get: () => undefined, all: () => [] }).load();
+    expect(persisted.map((x) => [x.task.id, x.status.state])).toEqual([[t.id, S.RUNNING]]);
 
     const startsBefore = first.executor.calls.filter((c) => c.op === 'start').length;
     const second = await setup({ stateDir: first.stateDir, executor: first.executor });

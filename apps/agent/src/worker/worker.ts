@@ -41,9 +41,16 @@ export function createWorker(opts: WorkerOptions): Worker {
   const runners = new Map<string, TaskRunner>();
   /** Removals in progress; a task re-assigned meanwhile waits for them. */
   const removing = new Map<string, Promise<void>>();
+  const stored = (r: TaskRunner): StoredTask => ({ task: r.task(), status: r.status() });
   const store = createTaskStore(
     opts.stateDir,
-    (): StoredTask[] => [...runners.values()].map((r) => ({ task: r.task(), status: r.status() })),
+    {
+      get: (id) => {
+        const r = runners.get(id);
+        return r ? stored(r) : undefined;
+      },
+      all: () => [...runners.values()].map(stored),
+    },
     log,
   );
   let closed = false;
@@ -56,15 +63,20 @@ export function createWorker(opts: WorkerOptions): Worker {
       onStatus: (t, s) => {
         if (runners.get(t.id) !== runner) return;
         opts.onStatus(t.id, s);
+        store.touch(t.id);
         store.saveSoon();
       },
     });
     runners.set(task.id, runner);
+    store.touch(task.id);
   };
 
   const upsert = async (task: Task) => {
     const existing = runners.get(task.id);
-    if (existing) return existing.update(task);
+    if (existing) {
+      store.touch(task.id);
+      return existing.update(task);
+    }
     await removing.get(task.id);
     if (closed || runners.has(task.id)) return;
     start(task, task.status);
@@ -74,6 +86,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     const runner = runners.get(taskId);
     if (!runner) return removing.get(taskId) ?? Promise.resolve();
     runners.delete(taskId);
+    store.touch(taskId);
     opts.onForget?.(taskId);
     const p = runner
       .remove()
@@ -116,7 +129,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         await Promise.all([...runners.values()].map((r) => r.close()));
       }
       await Promise.all(removing.values());
-      await store.save();
+      await store.close();
     },
   };
 }

@@ -127,7 +127,7 @@ describe('docker executor', () => {
     await a.worker.close();
     await a.executor.close();
 
-    // Same state dir: restored from tasks.json.
+    // Same state dir: restored from the task store (tasks.json + tasks.journal).
     const b = await setup(stateDir);
     expect(stateOf(b.worker, t.id)?.state).toBe(S.RUNNING);
     // Fresh state dir: the manager's COMPLETE says RUNNING; the container is found by its task-ID label.
