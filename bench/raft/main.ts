@@ -1,20 +1,26 @@
 /**
  * Raft benchmark: three nodes as separate processes on loopback, fsync on,
  * 256-byte entries, default timing (tick 100 ms, election 10-20 ticks).
- *   npm run bench:raft -- [--json] [--kills 20] [--quick]
+ *   npm run bench:raft -- [--json] [--kills 20] [--quick] [--latency-only [--rounds N]] [--trace]
  * With --json the last stdout line is one JSON object with the figures.
+ * --latency-only: warm up, then only the 1,000/s open loop (N rounds); --trace adds a
+ * per-stage breakdown of the commit path (see stages.ts) on stderr.
  * Load generators run inside the leader process (closed loop for throughput,
  * open loop for latency), so no client RPC hop is measured.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { breakdown, type Trace } from './stages.js';
 import { freePorts } from '../../packages/raft/src/testing/ports.js';
 import { spawnNode, type NodeProc, type NodeProcConfig } from '../../packages/raft/src/testing/proc.js';
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
 const quick = argv.includes('--quick');
+const latencyOnly = argv.includes('--latency-only');
+const tracing = argv.includes('--trace');
+const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 0) || 1;
 const kills = Number(argv[argv.indexOf('--kills') + 1] ?? 0) || (quick ? 5 : 20);
 const log = (m: string): void => {
   process.stderr.write(`${m}\n`);
@@ -74,8 +80,16 @@ async function throughput(): Promise<number> {
 
 async function latencyAt1000(): Promise<number> {
   const l = await leader();
+  if (tracing) await Promise.all(alive().map((p) => p.call('trace', { on: true })));
   const r = await l.call<{ ok: number; p50: number; p99: number; max: number }>('openLoad', { rate: 1000, seconds: quick ? 3 : 10, size: 256 }, 120_000);
   log(`open loop 1000/s: ${r.ok} ok, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`);
+  if (tracing) {
+    const traces = new Map(await Promise.all(alive().map(async (p) => [p.id, await p.call<Trace>('trace', { on: false })] as const)));
+    const b = breakdown(traces.get(l.id)!, [...traces].filter(([id]) => id !== l.id).map(([, t]) => t));
+    log(`stages over ${b.count} commits (ms): [p50, p99, mean of the slowest 1%]`);
+    for (const [name, v] of Object.entries(b.stages)) log(`  ${name.padEnd(34)} ${v.join(' / ')}`);
+    for (const s of b.snapshots) log(`  ${s}`);
+  }
   return r.p99;
 }
 
@@ -133,6 +147,16 @@ async function main(): Promise<void> {
   peers = Object.fromEntries(ids.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
   await Promise.all(ids.map(start));
   await leader();
+  if (latencyOnly) {
+    const l = await leader();
+    await l.call('load', { concurrency: 256, count: 5000, size: 256 }, 120_000); // warm-up
+    const p99s: number[] = [];
+    for (let i = 0; i < rounds; i++) p99s.push(await latencyAt1000());
+    const result = { p99_ms_at_1000: p99s.map((x) => Number(x.toFixed(2))), load: os.loadavg().map((x) => Number(x.toFixed(2))) };
+    if (json) console.log(JSON.stringify(result));
+    else console.log(result);
+    return;
+  }
   const commits = await throughput();
   const p99 = await latencyAt1000();
   const fo: number[] = [];

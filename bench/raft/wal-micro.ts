@@ -33,7 +33,7 @@ try {
       JSON.stringify({ batch, fsyncs_per_s: Math.round(syncs / el), entries_per_s: Math.round((syncs * batch) / el), p50_ms: +lat[lat.length >> 1]!.toFixed(3), p99_ms: +lat[Math.floor(lat.length * 0.99)]!.toFixed(3) }),
     );
   }
-  d.close();
+  await d.close();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

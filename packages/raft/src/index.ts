@@ -30,7 +30,7 @@ export type {
 
 // Driver
 export { startRaftNode } from './node/node.js';
-export type { RaftNode, RaftNodeOptions, StateMachine, AppliedEntry, NodeError, LeadershipChange } from './node/node.js';
+export type { RaftNode, RaftNodeOptions, StateMachine, AppliedEntry, NodeError, LeadershipChange, TraceStage } from './node/node.js';
 export type { WaitError } from './node/wait.js';
 export { DiskStore } from './node/disk.js';
 export { WalCorruptError } from './node/wal.js';

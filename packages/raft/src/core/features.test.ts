@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { committedIndex, voteResult } from './quorum.js';
+import type { Raft } from './raft.js';
 import type { ConfChange } from './types.js';
 import { drain, elect, ent, msg, newTestRaft } from '../testing/helpers.js';
 import { SimCluster } from '../testing/sim.js';
@@ -212,5 +213,55 @@ describe('bad input', () => {
     const res = t.raft.propose(new Uint8Array(2048));
     expect(res).toMatchObject({ ok: false, error: { kind: 'too-large' } });
     expect(res.ok ? '' : res.error.message).toContain('exceeds the limit of 1024');
+  });
+});
+
+describe('takeCommitted (driver applies commits that arrive during an fsync)', () => {
+  const persist = (t: ReturnType<typeof newTestRaft>, rd: ReturnType<Raft['ready']>): void => {
+    t.storage.append(rd.entries);
+    if (rd.hardState) t.storage.setHardState(rd.hardState);
+  };
+  it('hands out committed entries up to the durable index, in order, once', () => {
+    const t = newTestRaft('1', P3);
+    elect(t);
+    const r = t.raft;
+    const base = r.r.log.lastIndex();
+    for (const id of ['2', '3']) r.step(msg('appResp', id, '1', r.r.term, { index: base }));
+    drain(t);
+    r.proposeBatch([enc.encode('a1'), enc.encode('a2')]);
+    const rdA = r.ready();
+    persist(t, rdA);
+    r.advance(rdA); // A (base+1..base+2) is durable
+    r.proposeBatch([enc.encode('b1')]);
+    const rdB = r.ready(); // B (base+3) is being persisted
+    expect(rdB.entries.map((e) => e.index)).toEqual([base + 3]);
+    // Acks for everything arrive during B's fsync: only what is durable here may be taken.
+    r.step(msg('appResp', '2', '1', r.r.term, { index: base + 3 }));
+    expect(r.r.log.committed).toBe(base + 3);
+    expect(r.takeCommitted(base + 2).map((e) => e.index)).toEqual([base + 1, base + 2]);
+    expect(r.takeCommitted(base + 2)).toEqual([]);
+    persist(t, rdB);
+    r.advance(rdB);
+    const next = r.ready();
+    expect(next.committed.map((e) => e.index)).toEqual([base + 3]); // nothing twice, nothing skipped
+    r.advance(next);
+    expect(r.status().applied).toBe(base + 3);
+  });
+
+  it('takes nothing while entries handed out in a Ready are still unapplied', () => {
+    const t = newTestRaft('1', P3);
+    elect(t);
+    const r = t.raft;
+    const base = r.r.log.lastIndex();
+    r.proposeBatch([enc.encode('a1')]);
+    const rdA = r.ready();
+    persist(t, rdA);
+    r.advance(rdA);
+    r.step(msg('appResp', '2', '1', r.r.term, { index: base + 1 }));
+    const rdC = r.ready(); // hands out base+1 for application
+    expect(rdC.committed.map((e) => e.index)).toContain(base + 1);
+    expect(r.takeCommitted(base + 1)).toEqual([]);
+    r.advance(rdC);
+    expect(r.status().applied).toBe(base + 1);
   });
 });

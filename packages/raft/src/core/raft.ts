@@ -18,6 +18,7 @@ import {
   hardStateEqual,
   type ConfChange,
   type ConfState,
+  type Entry,
   type HardState,
   type Message,
   type NodeId,
@@ -242,7 +243,8 @@ export class Raft {
     const last = rd.entries[rd.entries.length - 1];
     if (last) log.stableTo(last.index, last.term);
     const lastApplied = rd.committed[rd.committed.length - 1];
-    if (lastApplied) log.appliedTo(lastApplied.index);
+    // (takeCommitted may already have gone further)
+    if (lastApplied && lastApplied.index > log.applied) log.appliedTo(lastApplied.index);
   }
 
   /**
@@ -252,6 +254,24 @@ export class Raft {
   appliedTo(index: number): void {
     const log = this.r.log;
     if (index > log.applied && index <= log.applying) log.appliedTo(index);
+  }
+
+  /**
+   * Committed entries that no Ready handed out yet, up to `durable` (the end of the
+   * log the driver knows is durable here); they count as applied at once. Lets a
+   * driver apply commits that arrive while it is still persisting a Ready, instead
+   * of after that fsync. Empty while entries handed out earlier are unapplied (order).
+   */
+  takeCommitted(durable: number): Entry[] {
+    const log = this.r.log;
+    if (log.applied < log.applying || log.unstable.snapshot !== undefined) return [];
+    const lo = Math.max(log.applying + 1, log.firstIndex());
+    const hi = Math.min(log.committed, durable);
+    if (hi < lo) return [];
+    const ents = log.slice(lo, hi + 1, log.maxApplyBytes);
+    const last = ents[ents.length - 1];
+    if (last) log.appliedTo(last.index);
+    return ents;
   }
 
   status(): Status {

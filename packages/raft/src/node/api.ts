@@ -53,11 +53,23 @@ export interface RaftNodeOptions<R> {
   /** mTLS: pass credentials built from the CA's certificates. Default insecure. */
   readonly serverCredentials?: grpc.ServerCredentials;
   readonly channelCredentials?: grpc.ChannelCredentials;
+  /** Where to dial a member known at `address` (default: `address`); tests route through fault proxies. */
+  readonly dialAddress?: (id: NodeId, address: string) => string;
   /** Randomness for election jitter. Default Math.random. */
   readonly rng?: () => number;
   /** Operational warnings (torn WAL tail, dropped strangers, fatal loop errors). */
   readonly log?: (msg: string) => void;
+  /** Latency tracing (benchmarks): called at each stage of the commit path with the highest log index it covers. */
+  readonly trace?: (stage: TraceStage, index: number) => void;
 }
+
+/**
+ * Commit-path stages: a proposal batch entered the log; a Ready with entries
+ * started persisting; its fsync finished; a follower received an append; the
+ * leader received an acknowledgement; a Ready carried commits; entries were
+ * applied; a snapshot started / finished (its file is durable).
+ */
+export type TraceStage = 'propose' | 'append' | 'persisted' | 'recv' | 'ack' | 'commit' | 'apply' | 'snapStart' | 'snapEnd';
 
 export type NodeError = ProposeError | WaitError;
 

@@ -41,19 +41,19 @@ describe('DiskStore', () => {
     expect(d.fresh).toBe(true);
     await d.persist(ready([e(1, 1), e(1, 2), e(1, 3)], 1));
     await d.persist(ready([e(2, 2, 'x'), e(2, 3, 'y')], 2, 2));
-    d.close();
+    await d.close();
     const d2 = new DiskStore(dir);
     expect(d2.fresh).toBe(false);
     expect(d2.storage.hardState).toEqual({ term: 2, vote: 'a', commit: 2 });
     expect(d2.storage.entries(1, 4, 1e9).map((x) => `${x.term}/${new TextDecoder().decode(x.data)}`)).toEqual(['1/v1', '2/x', '2/y']);
-    d2.close();
+    await d2.close();
   });
 
   it('truncates a torn tail (partial last record) and never returns its data', async () => {
     const dir = tmp();
     const d = new DiskStore(dir);
     await d.persist(ready([e(1, 1), e(1, 2)], 2));
-    d.close();
+    await d.close();
     const f = walFile(dir);
     const good = fs.statSync(f).size;
     fs.appendFileSync(f, Buffer.from([40, 0, 0, 0, 1, 2, 3, 4, 1, 9, 9])); // header claims 40 bytes, only 3 present
@@ -63,7 +63,7 @@ describe('DiskStore', () => {
     expect(warnings.join()).toMatch(/torn WAL tail of 11 bytes/);
     expect(fs.statSync(f).size).toBe(good);
     await d2.persist(ready([e(1, 3)], 3));
-    d2.close();
+    await d2.close();
     expect(new DiskStore(dir).storage.lastIndex()).toBe(3);
   });
 
@@ -72,21 +72,21 @@ describe('DiskStore', () => {
     const d = new DiskStore(dir);
     await d.persist(ready([e(1, 1)], 1));
     await d.persist(ready([e(1, 2, 'tail')], 1));
-    d.close();
+    await d.close();
     const f = walFile(dir);
     const buf = fs.readFileSync(f);
     buf[buf.length - 40]! ^= 0xff; // inside the last entry record (the hard state record after it is 30 bytes)
     fs.writeFileSync(f, buf);
     const d2 = new DiskStore(dir);
     expect(d2.storage.lastIndex()).toBe(1);
-    d2.close();
+    await d2.close();
   });
 
   it('refuses to start on corruption in the middle of an older segment', async () => {
     const dir = tmp();
     const d = new DiskStore(dir, { segmentBytes: 200 });
     for (let i = 1; i <= 20; i++) await d.persist(ready([e(1, i)], i));
-    d.close();
+    await d.close();
     const segs = fs.readdirSync(path.join(dir, 'wal')).sort();
     expect(segs.length).toBeGreaterThan(2);
     const f = path.join(dir, 'wal', segs[0]!);
@@ -102,24 +102,87 @@ describe('DiskStore', () => {
     const d = new DiskStore(dir, { segmentBytes: 300 });
     for (let i = 1; i <= 30; i++) await d.persist(ready([e(1, i)], i));
     const before = d.segmentCount();
-    d.snapshot(25, { voters: ['a'], learners: [] }, enc.encode('state@25'), 2);
+    await d.snapshot(25, { voters: ['a'], learners: [] }, enc.encode('state@25'), 2);
     expect(d.segmentCount()).toBeLessThan(before);
-    d.close();
+    await d.close();
     const d2 = new DiskStore(dir);
     expect(d2.storage.snapshot().meta.index).toBe(25);
     expect(new TextDecoder().decode(d2.storage.snapshot().data)).toBe('state@25');
     expect(d2.storage.firstIndex()).toBe(26);
     expect(d2.storage.lastIndex()).toBe(30);
-    d2.close();
+    await d2.close();
+  });
+
+  it('pre-creates the next segment; a torn tail before an empty pre-created segment is still just a torn tail', async () => {
+    const dir = tmp();
+    const d = new DiskStore(dir, { segmentBytes: 400 });
+    for (let i = 1; i <= 12; i++) await d.persist(ready([e(1, i)], i));
+    await d.close();
+    const wal = path.join(dir, 'wal');
+    const files = fs.readdirSync(wal).sort();
+    const sizes = files.map((f) => fs.statSync(path.join(wal, f)).size);
+    expect(sizes.at(-1)).toBe(0); // created ahead of the roll (and its name made durable)
+    expect(sizes.slice(0, -1).every((n) => n > 0)).toBe(true);
+    fs.appendFileSync(path.join(wal, files.at(-2)!), Buffer.from([40, 0, 0, 0, 1, 2, 3])); // a torn write
+    const warnings: string[] = [];
+    const d2 = new DiskStore(dir, { warn: (m) => warnings.push(m), segmentBytes: 400 });
+    expect(warnings.join()).toMatch(/truncated a torn WAL tail of 7 bytes/);
+    expect(d2.storage.lastIndex()).toBe(12);
+    // The pre-created segment becomes the active one: its first write carries the seed records.
+    await d2.persist(ready([e(1, 13)], 13));
+    await d2.close();
+    const d3 = new DiskStore(dir);
+    expect(d3.storage.lastIndex()).toBe(13);
+    expect(d3.storage.hardState.commit).toBe(13);
+    await d3.close();
+  });
+
+  it("an own snapshot's marker is written once its file is durable (with the next persist or alone); only then is the log compacted", async () => {
+    const dir = tmp();
+    const d = new DiskStore(dir, { segmentBytes: 300 });
+    for (let i = 1; i <= 30; i++) await d.persist(ready([e(1, i)], i));
+    const segments = d.segmentCount();
+    let done = false;
+    const snap = d.snapshot(25, { voters: ['a'], learners: [] }, enc.encode('state@25'), 2).then(() => (done = true));
+    expect(d.storage.snapshot().meta.index).toBe(25); // served from memory at once
+    expect(d.storage.firstIndex()).toBe(1); // but nothing is compacted before the marker is durable
+    while (!fs.existsSync(path.join(dir, 'snap', `${String(25).padStart(16, '0')}.snap`))) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 5));
+    await d.persist(ready([e(1, 31)], 31));
+    await snap;
+    expect(done).toBe(true);
+    expect(d.storage.firstIndex()).toBe(24);
+    expect(d.segmentCount()).toBeLessThan(segments);
+    await d.close();
+    const d2 = new DiskStore(dir);
+    expect(d2.storage.snapshot().meta.index).toBe(25);
+    expect(d2.storage.lastIndex()).toBe(31);
+    await d2.close();
+  });
+
+  it('an installed snapshot supersedes an own snapshot still being written', async () => {
+    const dir = tmp();
+    const d = new DiskStore(dir);
+    for (let i = 1; i <= 10; i++) await d.persist(ready([e(1, i)], i));
+    const own = d.snapshot(8, { voters: ['a'], learners: [] }, enc.encode('s8'), 0);
+    const leaders = { meta: { index: 50, term: 4, conf: { voters: ['a', 'b'], learners: [] } }, data: enc.encode('leader@50') };
+    await d.persist({ ...ready([], 50, 4), snapshot: leaders });
+    await own;
+    expect(d.storage.snapshot().meta.index).toBe(50);
+    await d.close();
+    const d2 = new DiskStore(dir);
+    expect(d2.storage.snapshot().meta.index).toBe(50);
+    expect(d2.storage.lastIndex()).toBe(50);
+    await d2.close();
   });
 
   it('falls back to an older snapshot when the newest is corrupt only if the WAL still covers the gap', async () => {
     const dir = tmp();
     const d = new DiskStore(dir);
     for (let i = 1; i <= 10; i++) await d.persist(ready([e(1, i)], i));
-    d.snapshot(5, { voters: ['a'], learners: [] }, enc.encode('s5'), 0);
-    d.snapshot(8, { voters: ['a'], learners: [] }, enc.encode('s8'), 0);
-    d.close();
+    await d.snapshot(5, { voters: ['a'], learners: [] }, enc.encode('s5'), 0);
+    await d.snapshot(8, { voters: ['a'], learners: [] }, enc.encode('s8'), 0);
+    await d.close();
     const snaps = fs.readdirSync(path.join(dir, 'snap')).sort();
     fs.writeFileSync(path.join(dir, 'snap', snaps.at(-1)!), Buffer.from('garbage'));
     const warnings: string[] = [];
@@ -134,12 +197,12 @@ describe('DiskStore', () => {
     await d.persist(ready([e(1, 1), e(1, 2), e(1, 3)], 1));
     const snap = { meta: { index: 10, term: 3, conf: { voters: ['a', 'b'], learners: [] } }, data: enc.encode('leader-state') };
     await d.persist({ ...ready([], 10, 3), snapshot: snap });
-    d.close();
+    await d.close();
     const d2 = new DiskStore(dir);
     expect(d2.storage.snapshot().meta.index).toBe(10);
     expect(d2.storage.lastIndex()).toBe(10);
     expect(d2.storage.hardState.commit).toBe(10);
-    d2.close();
+    await d2.close();
   });
 
   it('a snapshot file with a bad checksum is rejected with a clear error', async () => {
@@ -152,12 +215,12 @@ describe('DiskStore', () => {
     expect(() => readSnapshotFile(f)).toThrow(SnapshotCorruptError);
   });
 
-  it('Wal.open on an empty directory creates a first segment', () => {
+  it('Wal.open on an empty directory creates a first segment', async () => {
     const dir = tmp();
     const { wal, replay } = Wal.open(dir);
     expect(replay.entries).toEqual([]);
     expect(wal.segmentCount()).toBe(1);
-    wal.close();
+    await wal.close();
   });
 });
 

@@ -7,8 +7,18 @@
 import * as path from 'node:path';
 import { MemoryStorage } from '../core/storage.js';
 import type { ConfState, Entry, HardState, Ready, Snapshot } from '../core/types.js';
-import { loadNewestSnapshot, saveSnapshot } from './snapfile.js';
-import { Wal, WalCorruptError } from './wal.js';
+import { loadNewestSnapshot, saveSnapshotAsync } from './snapfile.js';
+import { Wal, WalCorruptError, type SnapMarker } from './wal.js';
+
+/** How long a finished snapshot waits to ride along with a Ready's write before writing its marker alone. */
+const MARKER_PIGGYBACK_MS = 100;
+
+/** Our own snapshot is durable; its WAL marker waits for the next write. */
+interface PendingMarker {
+  readonly marker: SnapMarker;
+  readonly compactTo: number;
+  readonly done: () => void;
+}
 
 export interface DiskOptions {
   readonly segmentBytes?: number;
@@ -22,12 +32,17 @@ export class DiskStore {
   readonly fresh: boolean;
   private readonly wal: Wal;
   private readonly snapDir: string;
+  private readonly warn: (msg: string) => void;
+  private pending: PendingMarker | undefined;
+  /** Bumped when a leader's snapshot is installed: an own snapshot in flight is then moot. */
+  private installs = 0;
 
   constructor(
     readonly dir: string,
     opts: DiskOptions = {},
   ) {
     const warn = opts.warn ?? (() => {});
+    this.warn = warn;
     this.snapDir = path.join(dir, 'snap');
     const { snapshot, corrupt } = loadNewestSnapshot(this.snapDir);
     for (const c of corrupt) warn(`raft: skipped corrupt snapshot ${c}`);
@@ -39,16 +54,28 @@ export class DiskStore {
   }
 
   /**
-   * Persist a Ready: snapshot file first (if any), then entries and hard state
-   * in one WAL write with fdatasync when `rd.mustSync`. Then update the cache.
+   * Persist a Ready: snapshot file first (if any), then its marker, entries and
+   * hard state in one WAL write with fdatasync when `rd.mustSync` (or when it
+   * carries a marker). A finished own snapshot's marker rides along. Then
+   * update the cache.
    */
   async persist(rd: Ready): Promise<void> {
+    let own: PendingMarker | undefined;
+    let marker: SnapMarker | undefined;
     if (rd.snapshot) {
-      saveSnapshot(this.snapDir, rd.snapshot);
-      this.wal.markSnapshot(rd.snapshot.meta.index, rd.snapshot.meta.term, true);
-      this.storage.applySnapshot(rd.snapshot);
+      this.installs++;
+      this.pending?.done();
+      this.pending = undefined;
+      await saveSnapshotAsync(this.snapDir, rd.snapshot);
+      marker = { index: rd.snapshot.meta.index, term: rd.snapshot.meta.term, installed: true };
+    } else {
+      own = this.pending;
+      this.pending = undefined;
+      marker = own?.marker;
     }
-    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    await this.wal.save(rd.hardState, rd.entries, rd.mustSync, marker);
+    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
+    if (own) this.compacted(own);
     this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
   }
@@ -61,23 +88,49 @@ export class DiskStore {
     this.storage.setHardState(hs);
   }
 
-  /** Take an application snapshot at `index` (<= applied) and compact, keeping `keep` entries. */
-  snapshot(index: number, conf: ConfState, data: Uint8Array, keep: number): Snapshot {
+  /**
+   * Take an application snapshot at `index` (<= applied), keeping `keep` entries
+   * below it. The snapshot is served from memory at once; its file is written in
+   * the background (never blocking the event loop); once that is durable, its WAL
+   * marker goes out with the next persist() (or alone after MARKER_PIGGYBACK_MS),
+   * and only then are the log compacted and old segments deleted. Resolves then.
+   * Call one at a time.
+   */
+  async snapshot(index: number, conf: ConfState, data: Uint8Array, keep: number): Promise<Snapshot> {
     const snap = this.storage.createSnapshot(index, conf, data);
-    saveSnapshot(this.snapDir, snap);
-    this.wal.markSnapshot(index, snap.meta.term, false);
-    const compactTo = index - keep;
-    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
-    this.wal.releaseBefore(index + 1);
+    const installs = this.installs;
+    await saveSnapshotAsync(this.snapDir, snap);
+    if (this.installs !== installs) return snap; // a leader's newer snapshot replaced the log meanwhile
+    let done!: () => void;
+    const written = new Promise<void>((res) => (done = res));
+    const own: PendingMarker = { marker: { index, term: snap.meta.term, installed: false }, compactTo: index - keep, done };
+    this.pending = own;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([written, new Promise<void>((res) => (timer = setTimeout(res, MARKER_PIGGYBACK_MS)))]);
+    clearTimeout(timer);
+    if (this.pending === own) {
+      this.pending = undefined;
+      await this.wal.save(undefined, [], true, own.marker);
+      this.compacted(own);
+    }
+    await written;
     return snap;
+  }
+
+  /** An own snapshot's marker is durable: compact the cache and release covered segments. */
+  private compacted(own: PendingMarker): void {
+    if (own.compactTo > this.storage.firstIndex()) this.storage.compact(own.compactTo);
+    this.wal.releaseBefore(own.marker.index + 1, this.warn);
+    own.done();
   }
 
   segmentCount(): number {
     return this.wal.segmentCount();
   }
 
-  close(): void {
-    this.wal.close();
+  /** Waits for queued WAL writes. */
+  close(): Promise<void> {
+    return this.wal.close();
   }
 }
 

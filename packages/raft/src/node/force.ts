@@ -18,7 +18,7 @@ export async function forceNewCluster<R>(o: RaftNodeOptions<R>, log: (msg: strin
   if (!fs.existsSync(o.dir)) return;
   const old = new DiskStore(o.dir, { warn: log });
   if (old.fresh) {
-    old.close();
+    await old.close();
     return;
   }
   const st = old.storage;
@@ -35,7 +35,7 @@ export async function forceNewCluster<R>(o: RaftNodeOptions<R>, log: (msg: strin
   const dropped = st.lastIndex() - commit;
   const members = new Map<NodeId, string>([[o.id, o.listen]]);
   const data = wrapSnapshot(members, o.stateMachine.snapshot());
-  old.close();
+  await old.close();
 
   const backup = `${o.dir}.old-${Date.now()}`;
   fs.renameSync(o.dir, backup);
@@ -49,6 +49,6 @@ export async function forceNewCluster<R>(o: RaftNodeOptions<R>, log: (msg: strin
     readStates: [],
     mustSync: true,
   });
-  fresh.close();
+  await fresh.close();
   log(`raft: forced a new one-member cluster at index ${commit} (term ${term}); dropped ${dropped} uncommitted entries; old state kept in ${backup}`);
 }

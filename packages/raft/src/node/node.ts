@@ -8,7 +8,7 @@
  * append, and everything that arrives while an fsync runs shares the next one.
  */
 import { Raft, notLeader, type ProposeError, type Result } from '../core/raft.js';
-import { decodeConfChange, type ConfChange, type ConfState, type Entry, type NodeId, type Ready, type Snapshot } from '../core/types.js';
+import { decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../core/types.js';
 import type { LeadershipChange, NodeError, RaftNode, RaftNodeOptions } from './api.js';
 import { DiskStore } from './disk.js';
 import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
@@ -16,12 +16,13 @@ import { forceNewCluster } from './force.js';
 import { createGrpcTransport, type Transport } from './transport.js';
 import { WaitRegistry } from './wait.js';
 
-export type { AppliedEntry, LeadershipChange, NodeError, RaftNode, RaftNodeOptions, StateMachine } from './api.js';
+export type { AppliedEntry, LeadershipChange, NodeError, RaftNode, RaftNodeOptions, StateMachine, TraceStage } from './api.js';
 
 const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow']);
 
 export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<R>> {
   const log = o.log ?? (() => {});
+  const trace = o.trace;
   if (o.forceNewCluster) await forceNewCluster(o, log);
   const disk = new DiskStore(o.dir, { warn: log });
   if (disk.fresh && !o.join) await disk.bootstrap(bootstrapEntries(o.peers));
@@ -64,9 +65,14 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     ...(o.authorize ? { authorize: o.authorize } : {}),
     ...(o.serverCredentials ? { serverCredentials: o.serverCredentials } : {}),
     ...(o.channelCredentials ? { channelCredentials: o.channelCredentials } : {}),
+    ...(o.dialAddress ? { dialAddress: o.dialAddress } : {}),
+    // Snapshots travel chunked; the largest frame is one append: up to ~2 MiB of batching plus one maximal entry.
+    maxMessageBytes: raft.r.cfg.maxEntryBytes + 8 * 1024 * 1024,
     onMessage: (m) => {
       if (stopped) return;
+      if (trace) traceMessage(m);
       const err = raft.step(m);
+      if (persisting && m.type === 'appResp') applyEarly();
       if (err === 'unknown-member' && !strangers.has(m.from)) {
         strangers.add(m.from); // warn once per sender; Raft.dropped keeps the counts
         log(`raft: dropping messages from ${m.from}: not a member of this cluster (removed, or from another cluster)`);
@@ -108,6 +114,12 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     }, delay);
   }
 
+  function traceMessage(m: Message): void {
+    const last = m.entries?.[m.entries.length - 1];
+    if (m.type === 'app' && last) trace?.('recv', last.index);
+    else if (m.type === 'appResp' && !m.reject) trace?.('ack', m.index ?? 0);
+  }
+
   function restoreSnapshot(s: Snapshot): void {
     const { members: ms, app } = unwrapSnapshot(s.data);
     for (const [id, addr] of ms) members.set(id, addr);
@@ -139,11 +151,44 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     return conf;
   }
 
+  /** The loop is waiting for a Ready's fsync. */
+  let persisting = false;
+  /** As leader in term `durableTerm`: the end of the log that is durable here (the leader never truncates it). */
+  let leaderDurable = 0;
+  let durableTerm = -1;
+
+  /**
+   * A follower's acknowledgement arrived while we fsync the next Ready: apply what
+   * it committed now (if durable here) instead of after that fsync.
+   */
+  function applyEarly(): void {
+    if (stopped || !raft.isLeader() || durableTerm !== raft.r.term) return;
+    const ents = raft.takeCommitted(leaderDurable);
+    if (ents.length === 0) return;
+    trace?.('commit', ents[ents.length - 1]!.index);
+    for (const e of ents) applyEntry(e);
+    trace?.('apply', applied);
+    resolveReads();
+  }
+
+  function resolveReads(): void {
+    for (let i = readWaits.length - 1; i >= 0; i--) {
+      const w = readWaits[i]!;
+      if (w.index <= applied) {
+        readWaits.splice(i, 1);
+        w.resolve({ ok: true, value: w.index });
+      }
+    }
+  }
+
   async function handle(rd: Ready): Promise<void> {
     // A leader may send appends before its own fsync (etcd does the same): its own
     // acknowledgement only counts once this Ready is durable, because everything
     // that depends on it (commit index, apply, client acks) comes after this await.
     // Responses and votes always wait for the fsync.
+    const lastNew = rd.entries[rd.entries.length - 1]?.index;
+    if (trace && lastNew !== undefined) trace('append', lastNew);
+    if (trace && rd.committed.length > 0) trace('commit', rd.committed[rd.committed.length - 1]!.index);
     const early = raft.isLeader() ? rd.messages.filter((m) => LEADER_EARLY.has(m.type)) : [];
     if (early.length > 0) transport.send(early);
     // Committed entries from earlier Readys are already durable here: apply them now
@@ -153,7 +198,21 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     if (!rd.snapshot) while (split < rd.committed.length && rd.committed[split]!.index < firstNew) split++;
     for (let i = 0; i < split; i++) applyEntry(rd.committed[i]!);
     if (split > 0) raft.appliedTo(rd.committed[split - 1]!.index);
-    await disk.persist(rd);
+    if (trace && split > 0) trace('apply', applied);
+    const asLeader = raft.isLeader();
+    const term = raft.r.term;
+    persisting = true;
+    try {
+      await disk.persist(rd);
+    } finally {
+      persisting = false;
+    }
+    if (!asLeader || !raft.isLeader() || raft.r.term !== term) durableTerm = -1;
+    else if (lastNew !== undefined) {
+      leaderDurable = lastNew;
+      durableTerm = term;
+    }
+    if (trace && lastNew !== undefined) trace('persisted', lastNew);
     transport.send(early.length > 0 ? rd.messages.filter((m) => !LEADER_EARLY.has(m.type)) : rd.messages);
     if (rd.snapshot) {
       restoreSnapshot(rd.snapshot);
@@ -162,20 +221,15 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       waits.dropUpTo(applied);
       for (const [id, addr] of members) transport.setPeer(id, addr);
     }
-    for (let i = split; i < rd.committed.length; i++) applyEntry(rd.committed[i]!);
+    for (let i = split; i < rd.committed.length; i++) if (rd.committed[i]!.index > applied) applyEntry(rd.committed[i]!);
+    if (trace && rd.committed.length > 0) trace('apply', applied);
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
       const resolve = reads.get(key);
       reads.delete(key);
       if (resolve) readWaits.push({ index: rs.index, resolve });
     }
-    for (let i = readWaits.length - 1; i >= 0; i--) {
-      const w = readWaits[i]!;
-      if (w.index <= applied) {
-        readWaits.splice(i, 1);
-        w.resolve({ ok: true, value: w.index });
-      }
-    }
+    resolveReads();
     if (rd.softState) {
       const c = { leader: rd.softState.leader, isLeader: rd.softState.role === 'leader', term: raft.r.term };
       for (const l of listeners) l(c);
@@ -186,10 +240,20 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     if (applied - lastSnap >= (o.snapshotInterval ?? 10_000)) snapshotNow();
   }
 
+  /** Snapshot at the applied index; the file is written in the background, off the commit path (disk.ts). */
+  let snapshotting: Promise<void> | undefined;
   function snapshotNow(): void {
-    if (applied <= lastSnap) return;
-    disk.snapshot(applied, raft.confState(), wrapSnapshot(members, sm.snapshot()), o.keepEntries ?? 500);
-    lastSnap = applied;
+    if (applied <= lastSnap || snapshotting) return;
+    const at = applied;
+    trace?.('snapStart', at);
+    lastSnap = at;
+    snapshotting = disk
+      .snapshot(at, raft.confState(), wrapSnapshot(members, sm.snapshot()), o.keepEntries ?? 500)
+      .then(
+        () => trace?.('snapEnd', at),
+        (e: unknown) => log(`raft: snapshot at ${at} failed: ${e instanceof Error ? e.message : String(e)}`),
+      )
+      .finally(() => (snapshotting = undefined));
   }
 
   const loopDone = (async () => {
@@ -224,6 +288,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       for (const p of b) p.resolve(res);
       return;
     }
+    trace?.('propose', res.value[res.value.length - 1]?.index ?? 0);
     res.value.forEach((pr, i) => void waits.register(pr.index, pr.term).then(b[i]!.resolve));
     kick();
   }
@@ -238,7 +303,8 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     for (const r of reads.values()) r({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
     for (const w of readWaits) w.resolve({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
     await transport.close();
-    disk.close();
+    await snapshotting;
+    await disk.close();
   }
 
   let readSeq = 0;

@@ -6,12 +6,21 @@
  * peer only fills (and then drops from) its own queue: Raft tolerates loss,
  * and the core is told (reportUnreachable / reportSnapshot) so it backs off.
  * Credentials are pluggable (insecure by default; pass mTLS credentials from the CA).
+ *
+ * Snapshots do not travel on that stream: each InstallSnapshot gets its own
+ * client-streaming call (`/swarm.raft.Raft/Snapshot`) carrying the message in
+ * checksummed chunks (snapstream.ts), written with backpressure. The receiver
+ * reassembles at most one transfer per sender, verifies it, hands it to the
+ * core and answers OK; a rejected or broken transfer answers an error, and the
+ * sender reports the outcome to the core (reportSnapshot) either way.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '../core/types.js';
 import { CodecError, decodeBatch, encodeBatch } from './codec.js';
+import { Assembler, DEFAULT_CHUNK_BYTES, chunkSnapshot } from './snapstream.js';
 
 const PATH = '/swarm.raft.Raft/Send';
+const SNAP_PATH = '/swarm.raft.Raft/Snapshot';
 const ident = (b: Buffer): Buffer => b;
 const serviceDef: grpc.ServiceDefinition = {
   send: {
@@ -24,9 +33,27 @@ const serviceDef: grpc.ServiceDefinition = {
     responseDeserialize: ident,
     originalName: 'send',
   },
+  snapshot: {
+    path: SNAP_PATH,
+    requestStream: true,
+    responseStream: false,
+    requestSerialize: ident,
+    requestDeserialize: ident,
+    responseSerialize: ident,
+    responseDeserialize: ident,
+    originalName: 'snapshot',
+  },
 };
 
-const MAX_MSG = 512 * 1024 * 1024;
+/**
+ * Largest gRPC message by default. Snapshots are chunked, so the biggest message is an
+ * append frame: about 2 MiB of batching plus one entry that may be as large as the
+ * core's maxEntryBytes (the node passes maxMessageBytes from it; this default covers 64 MiB entries).
+ */
+const MAX_MSG = 128 * 1024 * 1024;
+/** Largest snapshot a receiver reassembles by default. */
+const MAX_SNAPSHOT = 1024 * 1024 * 1024;
+const channelOpts = (maxMsg: number): grpc.ChannelOptions => ({ ...CHANNEL_OPTS, 'grpc.max_send_message_length': maxMsg, 'grpc.max_receive_message_length': maxMsg });
 const CHANNEL_OPTS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': MAX_MSG,
   'grpc.max_receive_message_length': MAX_MSG,
@@ -46,6 +73,11 @@ export interface TransportOptions {
   readonly authorize?: (call: grpc.ServerReadableStream<Buffer, Buffer>) => string | undefined;
   readonly serverCredentials?: grpc.ServerCredentials;
   readonly channelCredentials?: grpc.ChannelCredentials;
+  /**
+   * Where to dial a peer known at `address` (default: `address` itself). Tests
+   * route manager-to-manager traffic through fault-injecting proxies with it.
+   */
+  readonly dialAddress?: (id: NodeId, address: string) => string;
   readonly onMessage: (m: Message) => void;
   readonly onUnreachable?: (id: NodeId) => void;
   readonly onSnapshotStatus?: (id: NodeId, ok: boolean) => void;
@@ -53,6 +85,12 @@ export interface TransportOptions {
   readonly onPeerDown?: (id: NodeId) => void;
   /** Max messages queued per peer before dropping. Default 4096. */
   readonly maxQueue?: number;
+  /** Largest gRPC message sent or received (an append frame). Default 128 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Snapshot chunk size. Default 1 MiB. */
+  readonly snapshotChunkBytes?: number;
+  /** Largest snapshot accepted from a peer. Default 1 GiB. */
+  readonly maxSnapshotBytes?: number;
   readonly warn?: (msg: string) => void;
 }
 
@@ -63,16 +101,20 @@ export interface Transport {
   removePeer(id: NodeId): void;
   send(msgs: readonly Message[]): void;
   close(): Promise<void>;
-  stats(): { dropped: number; sentFrames: number; badFrames: number };
+  /** `receiving`: inbound snapshot transfers in progress (at most one per sender). */
+  stats(): { dropped: number; sentFrames: number; badFrames: number; snapshotsSent: number; snapshotsReceived: number; badSnapshots: number; receiving: number };
   /** This node, a peer heard from in the last few seconds, or one our channel to is connected. */
   reachable(id: NodeId): boolean;
 }
 
 export function createGrpcTransport(o: TransportOptions): Transport {
-  const server = o.server ?? new grpc.Server(CHANNEL_OPTS);
+  const opts = channelOpts(o.maxMessageBytes ?? MAX_MSG);
+  const server = o.server ?? new grpc.Server(opts);
   const peers = new Map<NodeId, PeerSender>();
   const warn = o.warn ?? (() => {});
-  const stats = { dropped: 0, sentFrames: 0, badFrames: 0 };
+  const stats = { dropped: 0, sentFrames: 0, badFrames: 0, snapshotsSent: 0, snapshotsReceived: 0, badSnapshots: 0 };
+  /** The transfer each sender has in progress (at most one: a new one aborts the old). */
+  const inbound = new Map<NodeId, { abort: (reason: string) => void }>();
   /** When each peer last sent us something. */
   const heard = new Map<NodeId, number>();
 
@@ -101,13 +143,72 @@ export function createGrpcTransport(o: TransportOptions): Transport {
             warn(`raft transport: dropped message for ${m.to} (this is ${o.id})`);
             continue;
           }
+          if (m.type === 'snap') {
+            stats.badFrames++;
+            warn(`raft transport: dropped a snapshot from ${m.from} sent outside the snapshot stream (unverified)`);
+            continue;
+          }
           o.onMessage(m);
         }
       });
       call.on('end', () => cb(null, Buffer.alloc(0)));
       call.on('error', () => {});
     },
+    snapshot: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      const refused = o.authorize?.(call);
+      if (refused !== undefined) {
+        stats.badSnapshots++;
+        warn(`raft transport: refused a snapshot stream from ${call.getPeer()}: ${refused}`);
+        return cb({ code: grpc.status.PERMISSION_DENIED, details: refused });
+      }
+      receiveSnapshot(call, cb);
+    },
   });
+
+  /** One inbound transfer: reassemble, verify, hand to the core, answer. */
+  function receiveSnapshot(call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>): void {
+    const asm = new Assembler(o.id, o.maxSnapshotBytes ?? MAX_SNAPSHOT);
+    let answered = false;
+    const entry = { abort: (reason: string) => fail(reason, false) };
+    const answer = (err: Partial<grpc.StatusObject> | null): void => {
+      if (answered) return;
+      answered = true;
+      const from = asm.first?.from;
+      if (from !== undefined && inbound.get(from) === entry) inbound.delete(from);
+      cb(err, err ? undefined : Buffer.alloc(0));
+    };
+    function fail(reason: string, bad: boolean): void {
+      if (answered) return;
+      asm.abort(reason);
+      if (bad) {
+        stats.badSnapshots++;
+        warn(`raft transport: rejected a snapshot from ${asm.first?.from ?? call.getPeer()}: ${reason}`);
+      }
+      answer({ code: bad ? grpc.status.INVALID_ARGUMENT : grpc.status.ABORTED, details: reason });
+    }
+    call.on('data', (buf: Buffer) => {
+      if (answered) return;
+      const known = asm.first !== undefined;
+      const res = asm.accept(buf);
+      if (res.kind === 'rejected') return fail(res.reason, true);
+      const from = asm.first!.from;
+      if (!known) {
+        // A new transfer from this sender replaces any older one (its chunks are discarded).
+        const prev = inbound.get(from);
+        inbound.set(from, entry);
+        prev?.abort(`superseded by a newer snapshot from ${from}`);
+      }
+      if (res.kind === 'done') {
+        heard.set(from, Date.now());
+        stats.snapshotsReceived++;
+        answer(null);
+        o.onMessage(res.message);
+      }
+    });
+    call.on('end', () => fail('the stream ended before the snapshot was complete', true));
+    call.on('error', () => fail('the stream broke', false));
+    call.on('cancelled', () => fail('the sender cancelled', false));
+  }
 
   const creds = o.channelCredentials ?? grpc.credentials.createInsecure();
   const maxQueue = o.maxQueue ?? 4096;
@@ -123,7 +224,7 @@ export function createGrpcTransport(o: TransportOptions): Transport {
       const cur = peers.get(id);
       if (cur?.address === address) return;
       cur?.close();
-      peers.set(id, new PeerSender(id, address, creds, maxQueue, o, stats));
+      peers.set(id, new PeerSender(id, address, creds, maxQueue, o, stats, opts));
     },
     removePeer(id) {
       peers.get(id)?.close();
@@ -144,7 +245,7 @@ export function createGrpcTransport(o: TransportOptions): Transport {
       if (o.server) server.removeService(serviceDef);
       else server.forceShutdown();
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, receiving: inbound.size }),
     reachable: (id) => id === o.id || (heard.get(id) ?? 0) > Date.now() - HEARD_WITHIN_MS || peers.get(id)?.connected() === true,
   };
 }
@@ -154,12 +255,17 @@ const FRAME_BYTES = 1024 * 1024;
 const HEARD_WITHIN_MS = 3_000;
 const FRAME_MSGS = 1024;
 
+/** Unique enough per sender process: a transfer id distinguishes successive snapshots to a peer. */
+let transferSeq = Math.floor(Math.random() * 2 ** 32) * 1024;
+
 class PeerSender {
   private queue: Message[] = [];
   private client: grpc.Client;
   private stream: grpc.ClientWritableStream<Buffer> | undefined;
   private writable = true;
   private closed = false;
+  /** The snapshot transfer in progress to this peer. */
+  private snap: { call: grpc.ClientWritableStream<Buffer>; done: boolean; wake: () => void } | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -167,12 +273,17 @@ class PeerSender {
     creds: grpc.ChannelCredentials,
     private readonly maxQueue: number,
     private readonly o: TransportOptions,
-    private readonly stats: { dropped: number; sentFrames: number },
+    private readonly stats: { dropped: number; sentFrames: number; snapshotsSent: number },
+    channelOptions: grpc.ChannelOptions,
   ) {
-    this.client = new grpc.Client(address, creds, CHANNEL_OPTS);
+    this.client = new grpc.Client(o.dialAddress?.(id, address) ?? address, creds, channelOptions);
   }
 
   enqueue(m: Message): void {
+    if (m.type === 'snap') {
+      void this.sendSnapshot(m);
+      return;
+    }
     if (this.queue.length >= this.maxQueue) {
       this.stats.dropped++;
       this.failed(m);
@@ -182,8 +293,7 @@ class PeerSender {
   }
 
   private failed(m: Message): void {
-    if (m.type === 'snap') this.o.onSnapshotStatus?.(this.id, false);
-    else if (m.type === 'app') this.o.onUnreachable?.(this.id);
+    if (m.type === 'app') this.o.onUnreachable?.(this.id);
   }
 
   private open(): grpc.ClientWritableStream<Buffer> {
@@ -211,11 +321,7 @@ class PeerSender {
         bytes += 64 + (this.queue[n]!.entries?.reduce((a, e) => a + e.data.length + 24, 0) ?? 0);
         n++;
       }
-      const batch = this.queue.splice(0, n);
-      const snaps = batch.filter((m) => m.type === 'snap');
-      const ok = s.write(encodeBatch(batch), (err: unknown) => {
-        for (const m of snaps) this.o.onSnapshotStatus?.(this.id, !err);
-      });
+      const ok = s.write(encodeBatch(this.queue.splice(0, n)));
       this.stats.sentFrames++;
       if (!ok) {
         // Backpressure: wait for this stream to drain; other peers are unaffected.
@@ -230,6 +336,50 @@ class PeerSender {
     }
   }
 
+  /**
+   * Stream a snapshot in chunks on a call of its own, waiting for 'drain' when
+   * the call's buffer is full. A newer snapshot cancels the transfer in progress
+   * (without a report: the core already moved on to the new one).
+   */
+  private async sendSnapshot(m: Message): Promise<void> {
+    if (this.snap && !this.snap.done) {
+      this.snap.done = true;
+      this.snap.call.cancel();
+      this.snap.wake();
+    }
+    let chunks;
+    try {
+      chunks = chunkSnapshot(m, ++transferSeq, this.o.snapshotChunkBytes ?? DEFAULT_CHUNK_BYTES);
+    } catch (e) {
+      this.o.warn?.(`raft transport: cannot send snapshot to ${this.id}: ${e instanceof Error ? e.message : String(e)}`);
+      this.o.onSnapshotStatus?.(this.id, false);
+      return;
+    }
+    // Generous deadline: a minute plus 1 s per MiB, so a stalled transfer is eventually reported as failed.
+    const deadline = Date.now() + 60_000 + Math.ceil(chunks.total / 1024);
+    const t = { call: undefined as unknown as grpc.ClientWritableStream<Buffer>, done: false, wake: (): void => {} };
+    const finish = (ok: boolean, why?: string): void => {
+      t.wake();
+      if (t.done) return;
+      t.done = true;
+      if (ok) this.stats.snapshotsSent++;
+      else this.o.warn?.(`raft transport: snapshot to ${this.id} failed: ${why ?? 'unknown error'}`);
+      this.o.onSnapshotStatus?.(this.id, ok);
+    };
+    t.call = this.client.makeClientStreamRequest<Buffer, Buffer>(SNAP_PATH, ident, ident, { deadline }, (err) => finish(!err, err?.details || err?.message));
+    t.call.on('error', () => {});
+    this.snap = t;
+    for (let seq = 0; seq < chunks.count && !t.done && !this.closed; seq++) {
+      if (!t.call.write(chunks.chunk(seq))) {
+        await new Promise<void>((res) => {
+          t.wake = res; // the call ended (answered, failed or cancelled)
+          t.call.once('drain', res);
+        });
+      }
+    }
+    if (!t.done) t.call.end();
+  }
+
   /** The channel to this peer has a live connection (a dead peer's breaks at once: reset, refused). */
   connected(): boolean {
     return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
@@ -237,6 +387,11 @@ class PeerSender {
 
   close(): void {
     this.closed = true;
+    if (this.snap && !this.snap.done) {
+      this.snap.done = true;
+      this.snap.call.cancel();
+      this.snap.wake();
+    }
     this.stream?.end();
     this.stream = undefined;
     this.client.close();

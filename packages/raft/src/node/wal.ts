@@ -7,8 +7,15 @@
  * current hard state and snapshot marker so older segments can be deleted
  * once a snapshot covers them.
  *
- * Recovery: a bad or short record at the end of the LAST segment is a torn
- * write (never fsynced, so never acknowledged): the file is truncated there.
+ * Nothing on the write path blocks the event loop: the next segment is
+ * created (and the directory fsynced) in the background once the current one
+ * is half full, so a roll is just switching file descriptors; its seed
+ * records go out in the same write + fdatasync as the entries that follow.
+ * Writes are serialized (one at a time, in call order).
+ *
+ * Recovery: a bad or short record at the end of the LAST non-empty segment
+ * (only empty, pre-created segments may follow it) is a torn write (never
+ * fsynced, so never acknowledged): the file is truncated there.
  * A bad record anywhere else is corruption: open() fails with WalCorruptError.
  */
 import { crc32 } from 'node:zlib';
@@ -44,12 +51,34 @@ interface Segment {
 
 const segName = (seq: number): string => `${String(seq).padStart(16, '0')}.wal`;
 
+/** A snapshot marker to write with the next records (see Wal.save). */
+export interface SnapMarker {
+  readonly index: number;
+  readonly term: number;
+  /** Received from a leader: replaces the whole log (otherwise: our own compaction). */
+  readonly installed: boolean;
+}
+
+interface NextSegment {
+  readonly seq: number;
+  readonly file: string;
+  readonly fd: number;
+}
+
 export class Wal {
   private segments: Segment[] = [];
   private fd = -1;
   private size = 0;
   private hard: HardState = { term: 0, vote: '', commit: 0 };
   private snap = { index: 0, term: 0 };
+  /** The active segment has no records yet: the next write starts with the seed records. */
+  private needSeed = false;
+  /** The last write to the active segment was not fsynced. */
+  private unsynced = false;
+  /** The next segment, being created in the background. */
+  private next: Promise<NextSegment> | undefined;
+  /** Tail of the queue that serializes writes. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -61,6 +90,11 @@ export class Wal {
     fs.mkdirSync(dir, { recursive: true });
     const wal = new Wal(dir, segmentBytes);
     const names = fs.readdirSync(dir).filter((n) => /^\d{16}\.wal$/.test(n)).sort();
+    // Torn writes can only be at the end of the last segment that has any bytes (empty
+    // segments after it were pre-created for a roll that had not happened yet).
+    const sizes = names.map((n) => fs.statSync(path.join(dir, n)).size);
+    let lastWritten = names.length - 1;
+    while (lastWritten > 0 && sizes[lastWritten] === 0) lastWritten--;
     let hardState: HardState | undefined;
     let snapshot: { index: number; term: number } | undefined;
     let entries: Entry[] = [];
@@ -68,7 +102,7 @@ export class Wal {
     names.forEach((name, i) => {
       const file = path.join(dir, name);
       const seg: Segment = { seq: Number(name.slice(0, 16)), file, lastIndex: 0 };
-      const res = readSegment(file, i === names.length - 1);
+      const res = readSegment(file, i >= lastWritten);
       truncatedBytes += res.truncatedBytes;
       for (const rec of res.records) {
         if (rec.kind === 'hard') hardState = rec.hard;
@@ -92,7 +126,7 @@ export class Wal {
     if (snapshot) wal.snap = snapshot;
     if (snapshot) entries = entries.filter((e) => e.index > snapshot!.index);
     checkContiguous(entries, snapshot?.index);
-    if (wal.segments.length === 0) wal.roll();
+    if (wal.segments.length === 0) wal.createFirst();
     else wal.openTail();
     return { wal, replay: { hardState, entries, snapshot, truncatedBytes } };
   }
@@ -101,91 +135,134 @@ export class Wal {
     const seg = this.segments[this.segments.length - 1]!;
     this.fd = fs.openSync(seg.file, 'a');
     this.size = fs.fstatSync(this.fd).size;
+    this.needSeed = this.size === 0;
   }
 
-  /** Start a new segment, seeded with the hard state and snapshot marker. */
-  private roll(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    const seq = (this.segments[this.segments.length - 1]?.seq ?? 0) + 1;
-    const file = path.join(this.dir, segName(seq));
+  /** The first segment of a new log (startup only, so synchronous). */
+  private createFirst(): void {
+    const file = path.join(this.dir, segName(1));
     this.fd = fs.openSync(file, 'a');
-    this.size = 0;
-    this.segments.push({ seq, file, lastIndex: 0 });
-    const w = new Writer();
-    record(w, REC_SNAP, (x) => x.num(this.snap.index).num(this.snap.term).u8(0));
-    record(w, REC_HARD, (x) => writeHardState(x, this.hard));
-    this.writeSync(w.finish());
+    this.segments.push({ seq: 1, file, lastIndex: 0 });
+    const buf = this.seed(new Writer()).finish();
+    for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off);
+    this.size = buf.length;
     fs.fsyncSync(this.fd);
     fsyncDir(this.dir);
   }
 
-  private writeSync(buf: Buffer): void {
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(this.fd, buf, off);
-    this.size += buf.length;
+  private seed(w: Writer): Writer {
+    record(w, REC_SNAP, (x) => x.num(this.snap.index).num(this.snap.term).u8(0));
+    record(w, REC_HARD, (x) => writeHardState(x, this.hard));
+    return w;
+  }
+
+  /** Create the next segment file and make its name durable, in the background. */
+  private prepareNext(): Promise<NextSegment> {
+    const seq = this.segments[this.segments.length - 1]!.seq + 1;
+    const file = path.join(this.dir, segName(seq));
+    const p = (async () => {
+      const fd = await fsp.call<number>((cb) => fs.open(file, 'a', cb));
+      await fsyncDirAsync(this.dir);
+      return { seq, file, fd };
+    })();
+    p.catch(() => {}); // surfaces when the roll awaits it
+    this.next = p;
+    return p;
+  }
+
+  /** Switch to the next segment (its seed records go out with the next write). */
+  private async roll(): Promise<void> {
+    const next = await (this.next ?? this.prepareNext());
+    this.next = undefined;
+    const old = this.fd;
+    // Unsynced hard-state records at the end of the old segment must not look like a torn tail later.
+    if (this.unsynced) await fsp.call<void>((cb) => fs.fdatasync(old, cb));
+    this.unsynced = false;
+    this.fd = next.fd;
+    this.size = 0;
+    this.needSeed = true;
+    this.segments.push({ seq: next.seq, file: next.file, lastIndex: 0 });
+    fs.close(old, () => {});
+  }
+
+  /** Run `f` after every write queued before it. */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(f);
+    this.queue = p.catch(() => {});
+    return p;
   }
 
   /**
-   * Append entries and the hard state as one write; fdatasync when `sync`.
-   * Returns once the data is durable (when sync) — only then may messages
-   * that depend on it be sent.
+   * Append entries and the hard state as one write (preceded by `marker`, a
+   * snapshot that is already durable on disk); fdatasync when `sync` or when
+   * there is a marker. Returns once the data is durable (when sync) — only
+   * then may messages that depend on it be sent.
    */
-  async save(hard: HardState | undefined, entries: readonly Entry[], sync: boolean): Promise<void> {
-    if (!hard && entries.length === 0) return;
-    if (this.size >= this.segmentBytes) this.roll();
-    const w = new Writer(entries.length * 300 + 64);
+  save(hard: HardState | undefined, entries: readonly Entry[], sync: boolean, marker?: SnapMarker): Promise<void> {
+    if (!hard && entries.length === 0 && !marker) return Promise.resolve();
+    return this.serial(() => this.write(hard, entries, sync, marker));
+  }
+
+  private async write(hard: HardState | undefined, entries: readonly Entry[], sync: boolean, marker: SnapMarker | undefined): Promise<void> {
+    if (this.fd < 0) throw new Error('wal: closed');
+    if (this.size >= this.segmentBytes) await this.roll();
+    else if (!this.next && this.size >= this.segmentBytes / 2) void this.prepareNext();
+    const w = new Writer(entries.length * 300 + 128);
+    if (this.needSeed) this.seed(w);
+    if (marker) record(w, REC_SNAP, (x) => x.num(marker.index).num(marker.term).u8(marker.installed ? 1 : 0));
     for (const e of entries) record(w, REC_ENTRY, (x) => writeEntry(x, e));
-    if (hard) {
-      record(w, REC_HARD, (x) => writeHardState(x, hard));
-      this.hard = hard;
-    }
+    if (hard) record(w, REC_HARD, (x) => writeHardState(x, hard));
     const buf = w.finish();
     const fd = this.fd;
-    await new Promise<void>((res, rej) => fs.write(fd, buf, 0, buf.length, null, (err) => (err ? rej(err) : res())));
+    for (let off = 0; off < buf.length; ) off += await fsp.call<number>((cb) => fs.write(fd, buf, off, buf.length - off, null, cb));
     this.size += buf.length;
+    this.needSeed = false;
+    if (hard) this.hard = hard;
     const seg = this.segments[this.segments.length - 1]!;
     const last = entries[entries.length - 1];
     if (last) seg.lastIndex = Math.max(seg.lastIndex, last.index);
-    if (sync) await new Promise<void>((res, rej) => fs.fdatasync(fd, (err) => (err ? rej(err) : res())));
+    const mustSync = sync || marker !== undefined;
+    if (mustSync) await fsp.call<void>((cb) => fs.fdatasync(fd, cb));
+    this.unsynced = !mustSync;
+    if (marker) this.snap = { index: marker.index, term: marker.term };
   }
 
   /**
-   * Record that a snapshot at (index, term) is durable. `installed` (received
-   * from a leader) discards the whole log; otherwise entries above it stay.
+   * Forget whole segments whose entries are all below `index` (never the active
+   * one); their files are deleted in the background. Call only once a snapshot
+   * marker at or above index - 1 is durable.
    */
-  markSnapshot(index: number, term: number, installed: boolean): void {
-    const w = new Writer();
-    record(w, REC_SNAP, (x) => x.num(index).num(term).u8(installed ? 1 : 0));
-    this.writeSync(w.finish());
-    fs.fdatasyncSync(this.fd);
-    this.snap = { index, term };
-  }
-
-  /** Delete whole segments whose entries are all below `index` (never the active one). */
-  releaseBefore(index: number): number {
+  releaseBefore(index: number, warn: (msg: string) => void = () => {}): number {
     let removed = 0;
     while (this.segments.length > 1 && this.segments[0]!.lastIndex < index) {
       const seg = this.segments.shift()!;
-      fs.rmSync(seg.file, { force: true });
+      fs.promises.rm(seg.file, { force: true }).catch((e: unknown) => warn(`raft: could not delete WAL segment ${seg.file}: ${String(e)}`));
       removed++;
     }
     return removed;
-  }
-
-  /** Force a roll so that compaction can release the current segment later. */
-  rollNow(): void {
-    this.roll();
   }
 
   segmentCount(): number {
     return this.segments.length;
   }
 
-  close(): void {
+  /** Wait for queued writes, then close (a pre-created next segment stays, empty). */
+  async close(): Promise<void> {
+    await this.queue;
+    const next = await this.next?.catch(() => undefined);
+    this.next = undefined;
+    if (next) fs.closeSync(next.fd);
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }
 }
+
+/** Node-style callback API as a promise. */
+const fsp = {
+  call<T>(f: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
+    return new Promise<T>((res, rej) => f((err, v) => (err ? rej(err) : res(v))));
+  },
+};
 
 type Rec =
   | { kind: 'entry'; entry: Entry }
@@ -248,6 +325,15 @@ function checkContiguous(entries: readonly Entry[], snapIndex: number | undefine
   }
   for (let i = 1; i < entries.length; i++) {
     if (entries[i]!.index !== entries[i - 1]!.index + 1) throw new WalCorruptError(`wal: gap in entries at ${entries[i]!.index}`);
+  }
+}
+
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -29,6 +29,10 @@ const reply = (m: object): void => {
   process.send?.(m);
 };
 
+/** Commit-path trace (benchmark): stage, highest index covered, wall-clock ms (comparable across processes). */
+const traced = { on: false, stage: [] as string[], index: [] as number[], at: [] as number[] };
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
 const node: RaftNode<number> = await startRaftNode({
   id: cfg.id,
   dir: cfg.dir,
@@ -41,6 +45,12 @@ const node: RaftNode<number> = await startRaftNode({
   ...(cfg.snapshotInterval ? { snapshotInterval: cfg.snapshotInterval } : {}),
   ...(cfg.keepEntries !== undefined ? { keepEntries: cfg.keepEntries } : {}),
   log: (m) => process.stderr.write(`[${cfg.id}] ${Date.now()} ${m}\n`),
+  trace: (stage, index) => {
+    if (!traced.on || traced.at.length > 2_000_000) return;
+    traced.stage.push(stage);
+    traced.index.push(index);
+    traced.at.push(wallNow());
+  },
 });
 
 node.onLeadershipChange((c) => process.stderr.write(`[${cfg.id}] ${Date.now()} leader=${c.leader} term=${c.term} isLeader=${c.isLeader}\n`));
@@ -122,6 +132,14 @@ process.on('message', (raw) => {
         break;
       case 'openLoad':
         reply({ rid: m.rid, ...(await openLoad(Number(m['rate']), Number(m['seconds']), Number(m['size']))) });
+        break;
+      case 'trace':
+        // {on: true} starts recording; {on: false} stops and returns what was recorded.
+        traced.on = Boolean(m['on']);
+        reply({ rid: m.rid, stage: traced.stage, index: traced.index, at: traced.at });
+        traced.stage = [];
+        traced.index = [];
+        traced.at = [];
         break;
       case 'stop':
         await node.stop();
