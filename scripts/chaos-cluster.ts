@@ -7,6 +7,12 @@
  * (kill -9, SIGSTOP/SIGCONT, SIGTERM); `stop()` ends them all and removes the
  * temp root.
  *
+ * With `faultProxies`, every manager dials every other manager through its own
+ * fault-injecting TCP proxy (one per directed pair A→B, in this process:
+ * apps/manager/src/testing/fault-proxy.ts), set up with swarmd's test-only
+ * SWARM_TEST_PEER_ROUTES; `cluster.links` switches them (partitions, one-way
+ * cuts, delays). Workers still dial managers directly.
+ *
  * Clients talk tRPC over each node's control socket (as the test harness
  * does), with a per-call timeout so a paused (SIGSTOPped) manager cannot hang
  * a caller; `stale` clients send `x-swarm-stale-read: 1`.
@@ -20,9 +26,12 @@ import { fileURLToPath } from 'node:url';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { AppRouter } from '../apps/manager/src/api/root.js';
+import type { FaultMode, FaultProxy } from '../apps/manager/src/testing/fault-proxy.js';
+import { type LinkSet, startLinks } from './chaos-links.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const SWARMD = path.resolve(here, '../apps/manager/dist/bin/swarmd.js');
+/** $SWARMD_BIN runs another build (e.g. a copy of dist/ for before/after benchmarks). */
+export const SWARMD = process.env['SWARMD_BIN'] ? path.resolve(process.env['SWARMD_BIN']) : path.resolve(here, '../apps/manager/dist/bin/swarmd.js');
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -86,8 +95,24 @@ export interface ProcNode {
   restart(): Promise<void>;
 }
 
+/** The fault proxies between managers (with `faultProxies`). */
+export interface Links {
+  /** The proxy that carries `from`'s connections to `to`. */
+  get(from: ProcNode, to: ProcNode): FaultProxy;
+  /** Sets `from → to` (default: both directions between every pair across the two groups). */
+  set(from: ProcNode, to: ProcNode, mode: FaultMode): void;
+  /** Cuts every link between the groups, both ways (blackhole: timeouts; reset: refused connections). */
+  partition(a: ProcNode[], b: ProcNode[], mode?: FaultMode): void;
+  /** Every link back to pass. */
+  heal(): void;
+  /** Links not passing, e.g. "m1→m2 blackhole, m2→m1 delay 80 ms". */
+  describe(): string;
+}
+
 export interface Cluster {
   root: string;
+  /** Present with `faultProxies`. */
+  links?: Links | undefined;
   managers: ProcNode[];
   workers: ProcNode[];
   all(): ProcNode[];
@@ -107,6 +132,8 @@ export interface ClusterOptions {
   log?: (m: string) => void;
   /** Extra swarmd flags for every node. */
   extraArgs?: string[];
+  /** Route manager-to-manager traffic through fault proxies (see `Links`). */
+  faultProxies?: boolean;
 }
 
 const MAX_OUT = 64 * 1024;
@@ -136,10 +163,12 @@ async function launchNode(o: {
   join?: { addr: string; token: string };
   callTimeoutMs: number;
   extraArgs: string[];
+  port?: number | undefined;
+  env?: Record<string, string> | undefined;
 }): Promise<ProcNode> {
   fs.mkdirSync(o.dir, { recursive: true });
   const socket = path.join(o.dir, 'swarm.sock');
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const remoteApi = `127.0.0.1:${port}`;
   const args = [
     SWARMD, '-d', o.dir, '--hostname', o.name, '--listen-control-api', socket, '--listen-remote-api', remoteApi, '--no-listen-http', '--executor', 'sim', '--log-level', 'info',
@@ -159,7 +188,7 @@ async function launchNode(o: {
     const mark = out.length;
     // SWARMD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the nodes (as in apps/manager/test/harness.ts).
     const nodeArgs = process.env['SWARMD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
-    const c = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
     child = c;
     paused = false;
     live.add(c);
@@ -253,28 +282,48 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   const managers: ProcNode[] = [];
   const workers: ProcNode[] = [];
   const all = () => [...managers, ...workers];
+  let linkSet: LinkSet | undefined;
   const stop = async () => {
     await Promise.all(all().map((n) => n.terminate(5_000).catch(() => undefined)));
     await Promise.all(all().map((n) => (n as ProcNode & { closeClients(): Promise<void> }).closeClients()));
+    await linkSet?.close();
     fs.rmSync(root, { recursive: true, force: true });
     roots.delete(root);
   };
   try {
     const nm = o.managers ?? 3;
     const t0 = Date.now();
-    managers.push(await launchNode({ name: 'm1', role: 'manager', dir: path.join(root, 'm1'), callTimeoutMs, extraArgs }));
+    // With fault proxies, every manager's port is known up front so its routes can name the others.
+    const ports = o.faultProxies ? await Promise.all(Array.from({ length: nm }, () => freePort())) : [];
+    if (o.faultProxies) linkSet = await startLinks(ports.map((p) => `127.0.0.1:${p}`));
+    const at = (i: number) => (linkSet ? { port: ports[i], env: linkSet.env(i) } : {});
+    managers.push(await launchNode({ name: 'm1', role: 'manager', dir: path.join(root, 'm1'), callTimeoutMs, extraArgs, ...at(0) }));
     const inspect = await retry(() => managers[0]!.client.cluster.inspect.query(), 30_000);
     const tokens = inspect.rootCa!.joinTokens;
     for (let i = 2; i <= nm; i++) {
-      managers.push(await launchNode({ name: `m${i}`, role: 'manager', dir: path.join(root, `m${i}`), join: { addr: managers[0]!.remoteApi, token: tokens.manager }, callTimeoutMs, extraArgs }));
+      managers.push(await launchNode({ name: `m${i}`, role: 'manager', dir: path.join(root, `m${i}`), join: { addr: managers[0]!.remoteApi, token: tokens.manager }, callTimeoutMs, extraArgs, ...at(i - 1) }));
     }
     for (let i = 1; i <= (o.workers ?? 0); i++) {
       const via = managers[i % managers.length]!;
       workers.push(await launchNode({ name: `w${i}`, role: 'worker', dir: path.join(root, `w${i}`), join: { addr: via.remoteApi, token: tokens.worker }, callTimeoutMs, extraArgs }));
     }
     log(`cluster: ${managers.length} managers + ${workers.length} workers started in ${Date.now() - t0} ms under ${root}`);
+    const idx = (m: ProcNode) => {
+      const i = managers.indexOf(m);
+      if (i < 0) throw new Error(`${m.name} is not a manager`);
+      return i;
+    };
+    const ls = linkSet;
+    const links: Links | undefined = ls && {
+      get: (from, to) => ls.proxy(idx(from), idx(to)),
+      set: (from, to, mode) => ls.set(idx(from), idx(to), mode),
+      partition: (a, b, mode) => ls.partition(a.map(idx), b.map(idx), mode),
+      heal: () => ls.heal(),
+      describe: () => ls.describe((i) => managers[i]!.name),
+    };
     const cluster: Cluster = {
       root,
+      links,
       managers,
       workers,
       all,

@@ -14,10 +14,13 @@
  *              (its sockets stay open but nothing answers)
  *   quorum     two managers down at once (kill -9 or SIGTERM): no quorum for 1–3 s,
  *              then both restarted together
- * A real network partition is not injected: managers dial each other at their
- * advertised (= listen) addresses, so a fault-injecting proxy would need other
- * advertised addresses, and per-process packet filters need network namespaces
- * (root). SIGSTOP stands in for it.
+ *   isolate, split, oneway, flaky
+ *              real network faults between managers: every manager dials the
+ *              others through its own fault-injecting TCP proxies (one per
+ *              directed pair, swarmd's test-only SWARM_TEST_PEER_ROUTES), which
+ *              blackhole, reset or delay the traffic; see scripts/chaos-partitions.ts
+ *              (an isolated leader must step down, the majority elect a new one,
+ *              and writes to the isolated manager be refused with "no quorum")
  *
  * After the rounds: a healthy cluster, then the checks (each failure is a
  * violation): every manager's copy is identical (service/node/task lists and
@@ -33,9 +36,11 @@
  */
 import { TaskState, seededRng } from '@swarm/shared';
 import { type Cluster, type ProcNode, startCluster } from './chaos-cluster.js';
+import { PARTITION_FAULTS, type PartitionFault, applyPartitionFault } from './chaos-partitions.js';
 
-export type FaultKind = 'kill' | 'pause' | 'quorum';
-export const FAULTS: FaultKind[] = ['kill', 'pause', 'quorum'];
+export type FaultKind = 'kill' | 'pause' | 'quorum' | PartitionFault;
+export const FAULTS: FaultKind[] = ['kill', 'pause', 'quorum', ...PARTITION_FAULTS];
+const isPartition = (f: FaultKind): f is PartitionFault => (PARTITION_FAULTS as FaultKind[]).includes(f);
 
 export interface ChaosOptions {
   rounds: number;
@@ -164,6 +169,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const acked: Record<Op, number> = { create: 0, scale: 0, remove: 0 };
   const failed: Record<Op, number> = { create: 0, scale: 0, remove: 0 };
   const errors = new Map<string, number>();
+  /** Acknowledged writes per manager name (partition rounds check the majority side kept going). */
+  const ackedBy = new Map<string, number>();
   const rounds: RoundReport[] = [];
   let seq = 0;
   let stopWriters = false;
@@ -172,7 +179,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let finalCounts = { services: 0, tasks: 0, nodes: 0 };
 
   log(`chaos: seed ${seed}, ${o.rounds} rounds, faults ${faults.join('/')}`);
-  const cluster: Cluster = await startCluster({ managers: 3, workers: o.workers ?? 2, callTimeoutMs: 10_000, log });
+  const cluster: Cluster = await startCluster({ managers: 3, workers: o.workers ?? 2, callTimeoutMs: 10_000, log, faultProxies: true });
   try {
     await cluster.waitHealthy(120_000);
 
@@ -211,6 +218,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
             svc.removed = 'acked';
           }
           acked[op]++;
+          ackedBy.set(via.name, (ackedBy.get(via.name) ?? 0) + 1);
         } catch (e) {
           failed[op]++;
           const msg = `${op} via ${via.name}: ${normalize(describeError(e))}`;
@@ -259,6 +267,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         v.pause();
         await sleep(paused);
         v.resume();
+      } else if (isPartition(fault)) {
+        const r = await applyPartitionFault(fault, {
+          cluster,
+          leader,
+          rand,
+          log: (m) => log(`round ${round}: ${m}`),
+          ackedVia: (xs) => xs.reduce((a, m) => a + (ackedBy.get(m.name) ?? 0), 0),
+        });
+        detail = r.detail;
+        for (const v of r.violations) violations.push(`round ${round}: ${v}`);
       } else {
         const first = pick(ms);
         const second = pick(ms.filter((m) => m !== first));

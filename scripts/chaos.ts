@@ -1,5 +1,5 @@
 /**
- * npm run chaos -- --rounds N [--seed S] [--workers 1|2] [--faults kill,pause,quorum] [--json]
+ * npm run chaos -- --rounds N [--seed S] [--workers 1|2] [--faults kill,pause,quorum,isolate,split,oneway,flaky] [--json]
  *
  * Random manager faults under a write load, then checks that every manager
  * holds the same state and that every acknowledged write survived (see
@@ -22,7 +22,7 @@ const workers = Number(val('workers') ?? 2);
 const faults = (val('faults')?.split(',') ?? FAULTS) as FaultKind[];
 const bad = faults.filter((f) => !FAULTS.includes(f));
 if (!Number.isInteger(rounds) || rounds < 1 || (seed !== undefined && !Number.isInteger(seed)) || ![1, 2].includes(workers) || bad.length) {
-  console.error('usage: npm run chaos -- --rounds N [--seed S] [--workers 1|2] [--faults kill,pause,quorum] [--json]');
+  console.error('usage: npm run chaos -- --rounds N [--seed S] [--workers 1|2] [--faults kill,pause,quorum,isolate,split,oneway,flaky] [--json]');
   process.exit(2);
 }
 

@@ -2,7 +2,9 @@
  * Issue 5 benchmark: a replicated manager group of three real `swarmd`
  * processes (`--executor sim`, mutual TLS, fsync'd Raft logs) on 127.0.0.1,
  * driven through the control socket's tRPC API exactly as `swarmctl` would.
- *   npm run bench:ha -- [--json] [--trials 10] [--runs 3] [--create-runs 1] [--seconds 20] [--rate 200]
+ *   npm run bench:ha -- [--json] [--trials 10] [--runs 3] [--create-runs 1] [--seconds 20] [--rate 200] [--only latency]
+ *   (--only latency: just the scale open loop, api_write_p50_ms / api_write_p99_ms)
+ *   SWARMD_BIN=<path to swarmd.js> benchmarks another build (before/after comparisons).
  *
  *   api_write_p50_ms / api_write_p99_ms: open loop at --rate writes/s for
  *     --seconds through one follower. Each write is a `service.scale` (to 0)
@@ -10,7 +12,9 @@
  *     keeps its size and no orchestration work follows: the API → forward →
  *     Raft → apply path is what is timed. Writes are scheduled at fixed instants
  *     and timed from the instant they were due (no coordinated omission). One
- *     warm-up of 2 s, then --runs runs; medians of the per-run figures.
+ *     warm-up of 2 s, then --runs runs; medians of the per-run figures. Each run
+ *     also records every manager's CPU time (/proc) per acknowledged write
+ *     (cpu_ms_per_write): less noisy than latency on a shared machine.
  *   api_create_p50_ms / api_create_p99_ms: the same with `service.create`
  *     (0 replicas, new names, so the store grows by rate × seconds services),
  *     --create-runs runs (default 1).
@@ -26,6 +30,7 @@
  *     manager shows on that page (bench/ha/dashboard.ts, Debian's Chromium).
  * The last stdout line is one JSON object with the figures and machine facts.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { type Cluster, type ProcNode, killAllStarted, startCluster } from '../../scripts/chaos-cluster.js';
 import { machine, median, report } from '../lib.js';
@@ -43,6 +48,12 @@ const SECONDS = arg('seconds', 20);
 const RATE = arg('rate', 200);
 const CREATE_RUNS = arg('create-runs', 1);
 const DASHBOARD_TRIALS = arg('dashboard-trials', 3);
+const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+if (ONLY !== undefined && ONLY !== 'latency') {
+  console.error('usage: --only latency');
+  process.exit(2);
+}
+const LATENCY_ONLY = ONLY === 'latency';
 const POOL = 400;
 const WRITER_PERIOD_MS = 20;
 
@@ -61,6 +72,16 @@ const pct = (xs: number[], p: number) => {
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
 let seq = 0;
+
+/** CPU time (user + system, ms) a process used so far, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14, 15 in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
 
 /** Open loop: `rate` writes/s for `seconds` through `via`; latency from each write's due instant. */
 async function openLoop(via: ProcNode, rate: number, seconds: number, tag: string, pool?: string[]) {
@@ -166,19 +187,24 @@ async function main() {
     const show = (what: string, x: Awaited<ReturnType<typeof openLoop>>) =>
       log(`${what}: ${x.ok} ok, ${x.failed} failed, ${x.achieved_per_s.toFixed(0)}/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(0)} ms${x.errors.length ? `; errors: ${x.errors.join(' | ')}` : ''}`);
     await openLoop(follower, RATE, 2, 'warm', pool);
-    const lat = [];
+    const lat: Awaited<ReturnType<typeof openLoop>>[] = [];
+    const cpu: Record<string, number>[] = [];
     for (let r = 0; r < RUNS; r++) {
+      const c0 = cluster.managers.map((m) => cpuMs(m.pid()));
       lat.push(await openLoop(follower, RATE, SECONDS, `lat${r}`, pool));
+      // CPU per acknowledged write on each manager: a load-independent view of the per-write cost.
+      cpu.push(Object.fromEntries(cluster.managers.map((m, i) => [`${m.name}${m === leader ? ' (leader)' : m === follower ? ' (via)' : ''}`, r1((cpuMs(m.pid()) - c0[i]!) / Math.max(1, lat.at(-1)!.ok))])));
       show(`open loop (scale) ${r + 1}/${RUNS}`, lat.at(-1)!);
+      log(`  CPU ms per write: ${JSON.stringify(cpu.at(-1))}`);
     }
     const creates = [];
-    for (let r = 0; r < CREATE_RUNS; r++) {
+    for (let r = 0; r < (LATENCY_ONLY ? 0 : CREATE_RUNS); r++) {
       creates.push(await openLoop(follower, RATE, SECONDS, `cr${r}`));
       show(`open loop (create) ${r + 1}/${CREATE_RUNS}`, creates.at(-1)!);
     }
 
     const trials = [];
-    for (let k = 0; k < TRIALS; k++) {
+    for (let k = 0; k < (LATENCY_ONLY ? 0 : TRIALS); k++) {
       const t = await failoverTrial(cluster, k);
       trials.push(t);
       log(`failover ${k + 1}/${TRIALS}: killed leader ${t.victim} → new leader ${t.newLeader ?? '?'}; writes failed for ${t.ms.toFixed(0)} ms (${t.refusedAfter} of ${t.sentAfter} sent after the kill refused, ${t.inflightAtKillFailed} in flight at the kill failed)`);
@@ -209,6 +235,7 @@ async function main() {
         failover_ms: fo.map(Math.round),
         failover: trials.map(({ errors: _, ...t }) => ({ ...t, ms: Math.round(t.ms) })),
         failover_errors: errorKinds,
+        cpu_ms_per_write: cpu,
         latency: [...lat, ...creates].map((x) => ({ ...x, p50: r1(x.p50), p99: r1(x.p99), max: r1(x.max), achieved_per_s: r1(x.achieved_per_s) })),
       },
     ];
@@ -217,7 +244,7 @@ async function main() {
   }
   // The dashboard figure needs its own clusters (with dashboards), after the one above is gone.
   const reconnect: number[] = [];
-  for (let k = 0; k < DASHBOARD_TRIALS; k++) {
+  for (let k = 0; k < (LATENCY_ONLY ? 0 : DASHBOARD_TRIALS); k++) {
     reconnect.push(await dashboardReconnectTrial(k));
     log(`dashboard ${k + 1}/${DASHBOARD_TRIALS}: the open page showed a write made after kill -9 of its manager in ${reconnect.at(-1)!.toFixed(0)} ms`);
   }

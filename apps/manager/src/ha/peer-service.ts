@@ -87,12 +87,15 @@ export function createPeerService(d: PeerServiceDeps): grpc.UntypedServiceImplem
 type UnaryClient = grpc.Client & Record<'Propose' | 'Join', (req: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
 const PeersClient = grpc.makeGenericClientConstructor(peerServiceDef, 'Peers') as unknown as new (addr: string, c: grpc.ChannelCredentials, o?: grpc.ChannelOptions) => UnaryClient;
 
-/** Clients to other managers, one channel per address, reused. */
-export function createPeerClients(creds: grpc.ChannelCredentials) {
+/**
+ * Clients to other managers, one channel per address, reused. `dialAddress`
+ * (a test hook: fault proxies) says where to dial a manager advertised at `addr`.
+ */
+export function createPeerClients(creds: grpc.ChannelCredentials, dialAddress?: (addr: string) => string) {
   const clients = new Map<string, UnaryClient>();
   const client = (addr: string) => {
     let c = clients.get(addr);
-    if (!c) clients.set(addr, (c = new PeersClient(addr, creds, { 'grpc.ssl_target_name_override': 'swarm-manager' })));
+    if (!c) clients.set(addr, (c = new PeersClient(dialAddress?.(addr) ?? addr, creds, { 'grpc.ssl_target_name_override': 'swarm-manager' })));
     return c;
   };
   const call = (addr: string, m: 'Propose' | 'Join', req: unknown, timeoutMs: number) =>

@@ -16,6 +16,7 @@ import type { Logger } from '../lib/log.js';
 import { type ApplyOutcome, noQuorumMessage, replicatedProposer, storeStateMachine } from '../store/replicated.js';
 import { type Store, createStore } from '../store/store.js';
 import { type PeerClients, createPeerClients, createPeerService, peerServiceDef } from './peer-service.js';
+import { type DialAddress, peerRoutesFromEnv } from './test-routes.js';
 
 export interface RaftStoreOptions {
   stateDir: string;
@@ -30,6 +31,11 @@ export interface RaftStoreOptions {
   /** A manager joining the cluster: any current member's address. Used only when the Raft log is empty. */
   joinAddr?: string | undefined;
   forceNewCluster?: boolean | undefined;
+  /**
+   * Test hook: where to dial another manager advertised at `address` (fault
+   * proxies in chaos runs). Default: `$SWARM_TEST_PEER_ROUTES` (ha/test-routes.ts), else the address.
+   */
+  dialAddress?: DialAddress | undefined;
   /** Raft tick (default 100 ms: elections after 1–2 s). */
   tickMs?: number;
   clock?: Clock;
@@ -64,12 +70,30 @@ async function joinRaft(peers: PeerClients, first: string, self: string, log: Lo
   }
 }
 
+/**
+ * The error for a write when no leader is known. The transport cannot always
+ * tell a partition from an election (a blackholed connection still looks
+ * open), so a manager that has had no leader for three election timeouts says
+ * "no quorum": a majority would have elected someone by then.
+ */
+export function leaderlessMessage(raft: Pick<RaftNode<unknown>, 'status' | 'reachable' | 'onLeadershipChange'>, electionMs: number, now: () => number = Date.now): () => string {
+  let since = raft.status().leader ? undefined : now();
+  raft.onLeadershipChange((c) => (since = c.leader ? undefined : (since ?? now())));
+  return () => {
+    const base = noQuorumMessage(raft);
+    const ms = since === undefined ? 0 : now() - since;
+    if (base.startsWith('no quorum') || ms < 3 * electionMs) return base;
+    return `no quorum (no leader for ${(ms / 1000).toFixed(1)} s: this manager cannot reach a majority of the ${raft.status().conf.voters.length} managers)`;
+  };
+}
+
 export async function openRaftStore(o: RaftStoreOptions): Promise<RaftStore> {
   const log = o.log.child({ component: 'raft' });
   const store = createStore({ clock: o.clock ?? systemClock });
   const dir = path.join(o.stateDir, 'raft');
   const fresh = !fs.existsSync(path.join(dir, 'wal')) || fs.readdirSync(path.join(dir, 'wal')).length === 0;
-  const peers = createPeerClients(o.credentials);
+  const dialAddress = o.dialAddress ?? peerRoutesFromEnv((m) => log.warn(m));
+  const peers = createPeerClients(o.credentials, dialAddress);
   let members: Record<string, string> = { [o.nodeId]: o.advertise };
   const joining = fresh && !!o.joinAddr;
   if (joining) {
@@ -89,6 +113,7 @@ export async function openRaftStore(o: RaftStoreOptions): Promise<RaftStore> {
       return who.ok ? undefined : who.error;
     },
     channelCredentials: o.credentials,
+    ...(dialAddress ? { dialAddress: (_id: string, addr: string) => dialAddress(addr) } : {}),
     forceNewCluster: !!o.forceNewCluster,
     // One store batch is one entry, and one transaction can be large (scaling a service to
     // 10,000 replicas writes 10,000 tasks at once): well above SwarmKit's 1.5 MiB.
@@ -113,7 +138,7 @@ export async function openRaftStore(o: RaftStoreOptions): Promise<RaftStore> {
         if (!addr) return Promise.reject(new Error(`leader ${leaderId} has no known address`));
         return peers.propose(addr, data, 5_000);
       },
-      noLeader: () => noQuorumMessage(raft),
+      noLeader: leaderlessMessage(raft, (o.tickMs ?? 100) * 10),
     }),
   );
   return {

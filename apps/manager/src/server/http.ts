@@ -15,6 +15,7 @@ import type { AuthGate } from '../auth/http.js';
 import { advertise, issuedBy } from '../install/commands.js';
 import { createInstallHandler, isInstallPath } from './install.js';
 import { createStaticHandler } from './static.js';
+import { createFastTrpcHandler } from './trpc-fast.js';
 
 export interface ApiServer {
   /** Where it listens: "host:port" or a socket path. */
@@ -42,6 +43,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   const createContext = ({ req }: { req: http.IncomingMessage }) => opts.context(callerOf(req), { staleRead: req.headers[STALE_READ_HEADER] === '1' });
   const trpc = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
+  // Single queries and mutations skip the fetch-API translation; the rest is tRPC's (trpc-fast.ts).
+  const fast = createFastTrpcHandler({ router: appRouter, basePath: '/trpc/', createContext: (req) => createContext({ req }) });
   const statics = createStaticHandler(opts.webDir);
   const install = createInstallHandler({ context: opts.context, webDir: opts.webDir, scheme: opts.tls ? 'https' : 'http' });
   const refuse = (res: http.ServerResponse, r: { status: number; message: string; location?: string }) =>
@@ -59,7 +62,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (auth && url.startsWith('/auth/')) return void auth.route(req, res).catch(() => res.writeHead(500).end());
     if (url.startsWith('/trpc/')) {
       const no = auth?.check(req, 'api');
-      return no ? refuseTrpc(res, no) : void trpc(req, res);
+      if (no) return refuseTrpc(res, no);
+      return fast(req, res) ? undefined : void trpc(req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const no = auth?.check(req, 'page');
