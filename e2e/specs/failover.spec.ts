@@ -1,10 +1,11 @@
 /**
  * Three managers, the dashboard open on A: kill -9 A, and the open page moves
  * its live stream to another manager (published dashboard origins), resumes
- * from the last version it saw and keeps updating, without a reload.
+ * from the last version it saw and keeps updating, without a reload; its
+ * actions (scaling) go to the new manager too.
  */
 import { randomBytes } from 'node:crypto';
-import { clusterInspect, mutate, nodeList } from '../harness/api.js';
+import { clusterInspect, mutate, nodeList, queryWith } from '../harness/api.js';
 import { expect, test } from '../harness/fixtures.js';
 import { type SwarmNode, startSwarmd } from '../harness/swarmd.js';
 
@@ -46,6 +47,13 @@ test('with the dashboard open on manager A, kill A: the page moves to B and keep
     console.log(`dashboard_reconnect_ms: ${Date.now() - killed} (kill -9 of the page's manager until a write made on another manager shows)`);
     await expect(status).toHaveAttribute('data-state', 'live');
     await expect(page.getByTestId(`service-row-${after}`).getByTestId('replicas')).toHaveText('2/2', { timeout: 30_000 });
+
+    // The page's own actions follow the socket: scale from the dashboard while its origin is dead.
+    await page.getByLabel(`Replicas for ${after}`).fill('3');
+    await page.getByLabel(`Scale ${after}`).click();
+    await expect(page.getByTestId(`service-row-${after}`).getByTestId('replicas')).toHaveText('3/3', { timeout: 30_000 });
+    const svc = await queryWith<{ spec: { mode: { kind: string; replicas?: number } } }>(b, 'service.get', { ref: after });
+    expect(svc.spec.mode.replicas).toBe(3);
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
   } finally {
     for (const n of started.reverse()) await n.stop();

@@ -7,7 +7,9 @@
  * the first subscription starts. tRPC's default exponential backoff retries a
  * dropped socket, and `wsLink` re-sends the last tracked event id on
  * reconnect, so the live store resumes where it left off. When the manager
- * that served the page dies, the socket moves to another manager (failover.ts).
+ * that served the page dies, the socket moves to another manager (failover.ts),
+ * and from then on queries and mutations travel over that socket too: the
+ * page's own origin no longer answers, and the socket is already signed in.
  */
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import type { AppRouter } from './app-router';
@@ -35,7 +37,7 @@ export function createApiClient(): ApiClient {
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.type === 'subscription',
+        condition: (op) => op.type === 'subscription' || socketFailover().current() !== location.origin,
         true: wsLink({ client: wsClient }),
         false: httpBatchLink({ url: '/trpc' }),
       }),
