@@ -7,7 +7,11 @@ import 'reflect-metadata';
 import crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { type Result, err, ok } from '@swarm/shared';
+import { seq } from './der.js';
 import { SIGN, generateKeyPair, importKeyPair } from './keys.js';
+import {
+  OID, type ParsedCsr, akiValue, buildCertificate, buildCsr, caFields, ekuValue, encodeName, extension, fromPem, keyUsageValue, parseCsr, parseDn, sanValue, toPem,
+} from './x509-der.js';
 
 const HOUR = 3_600_000;
 export const ROOT_CA_VALIDITY_MS = 630_720_000_000; // 20 years
@@ -43,23 +47,19 @@ export async function createRootCA(now = Date.now(), cn = ROOT_CA_CN): Promise<{
 
 /** A CSR carrying only the public key; the CA decides the subject. */
 export async function createCSR(privateKeyPem: string, subject = 'CN=swarm-node'): Promise<string> {
-  const keys = await importKeyPair(privateKeyPem);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm: SIGN });
-  return csr.toString('pem') + '\n';
+  return toPem('CERTIFICATE REQUEST', buildCsr(crypto.createPrivateKey(privateKeyPem), encodeName(parseDn(subject))));
 }
 
-/** Parsed CA certificate and imported key, cached: a CA signs many certificates with the same key. */
-const caCache = new Map<string, Promise<{ ca: x509.X509Certificate; caKeys: CryptoKeyPair; aki: x509.AuthorityKeyIdentifierExtension }>>();
-function caMaterial(caCertPem: string, caKeyPem: string) {
-  const key = caCertPem + caKeyPem;
-  let hit = caCache.get(key);
+/** A CA's parsed key and the fields signing copies from its certificate, cached: a CA signs many certificates. */
+interface CaMaterial { key: crypto.KeyObject; subject: Buffer; keyId: Buffer }
+const caCache = new Map<string, CaMaterial>();
+function caMaterial(caCertPem: string, caKeyPem: string): CaMaterial {
+  const id = caCertPem + caKeyPem;
+  let hit = caCache.get(id);
   if (!hit) {
-    hit = (async () => {
-      const caKeys = await importKeyPair(caKeyPem);
-      return { ca: new x509.X509Certificate(caCertPem), caKeys, aki: await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey) };
-    })();
+    hit = { key: crypto.createPrivateKey(caKeyPem), ...caFields(Buffer.from(new crypto.X509Certificate(caCertPem).raw)) };
     if (caCache.size > 8) caCache.clear();
-    caCache.set(key, hit);
+    caCache.set(id, hit);
   }
   return hit;
 }
@@ -82,45 +82,72 @@ export interface SignRequest {
   usages?: Array<'server' | 'client'>;
 }
 
-/** Verifies the CSR's signature and issues a certificate for its public key. */
-export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, string>> {
-  let csr: x509.Pkcs10CertificateRequest;
+export interface CsrInfo {
+  /** DER SubjectPublicKeyInfo of the requested key. */
+  spki: Buffer;
+  publicKey: crypto.KeyObject;
+  /** The OU the request's subject asks for, if any (the CA decides; this is only checked). */
+  askedOu: string | undefined;
+}
+
+/** Reads a CSR and checks it: a P-256 key whose signature over the request verifies. */
+export function readCSR(csrPem: string): Result<CsrInfo, string> {
+  let csr: ParsedCsr;
   try {
-    csr = new x509.Pkcs10CertificateRequest(req.csrPem);
+    csr = parseCsr(fromPem(csrPem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']));
   } catch (e) {
     return err(`invalid CSR: ${(e as Error).message}`);
   }
-  if (!(await csr.verify())) return err('invalid CSR: signature does not verify');
-  const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
-  if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') return err('invalid CSR: key must be ECDSA P-256');
-  const { ca, caKeys, aki } = await caMaterial(req.caCertPem, req.caKeyPem);
+  const details = csr.publicKey.asymmetricKeyDetails;
+  if (csr.publicKey.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') return err('invalid CSR: key must be ECDSA P-256');
+  if (!csr.verify()) return err('invalid CSR: signature does not verify');
+  return ok({ spki: csr.spki, publicKey: csr.publicKey, askedOu: csr.subject.find(([k]) => k === OID.OU)?.[1] });
+}
+
+/** Verifies the CSR's signature and issues a certificate for its public key (signed with node:crypto). */
+export async function signCSR(req: SignRequest): Promise<Result<IssuedCert, string>> {
+  return signCSRSync(req);
+}
+
+/** signCSR without the promise: about a tenth of a millisecond of CPU. */
+export function signCSRSync(req: SignRequest): Result<IssuedCert & { serial: string }, string> {
+  const csr = readCSR(req.csrPem);
+  if (!csr.ok) return csr;
+  let ca: CaMaterial;
+  try {
+    ca = caMaterial(req.caCertPem, req.caKeyPem);
+  } catch (e) {
+    return err(`unusable CA certificate or key: ${(e as Error).message}`);
+  }
   const now = req.now ?? Date.now();
   // Backdated for clock skew (SwarmKit: 1 h), but never by more than a tenth of the
   // lifetime, so renewal at 50-80% of it still lies ahead for short-lived certificates.
   const notBefore = now - Math.min(HOUR, Math.floor(req.validityMs / 10));
   const notAfter = now + req.validityMs;
   const usages = req.usages ?? ['server', 'client'];
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: `CN=${escape(req.cn)}, OU=${escape(req.ou)}, O=${escape(req.o)}`,
-    issuer: ca.subject,
-    notBefore: new Date(notBefore),
-    notAfter: new Date(notAfter),
-    signingAlgorithm: SIGN,
-    publicKey: await csr.publicKey.export(),
-    signingKey: caKeys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension(usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth))),
-      new x509.SubjectAlternativeNameExtension([
-        ...req.dnsNames.map((d) => ({ type: 'dns' as const, value: d })),
-        ...(req.ipAddresses ?? []).map((ip) => ({ type: 'ip' as const, value: ip })),
-      ]),
-      aki,
-    ],
-  });
-  return ok({ certPem: cert.toString('pem') + '\n', notBefore, notAfter });
+  const serialHex = serial();
+  let der: Buffer;
+  try {
+    der = buildCertificate({
+      serial: Buffer.from(serialHex, 'hex'),
+      issuer: ca.subject,
+      subject: encodeName([['CN', req.cn], ['OU', req.ou], ['O', req.o]]),
+      notBefore,
+      notAfter,
+      spki: csr.value.spki,
+      signingKey: ca.key,
+      extensions: [
+        extension(OID.BASIC_CONSTRAINTS, true, seq()),
+        extension(OID.KEY_USAGE, true, keyUsageValue([0, 2])), // digitalSignature, keyEncipherment
+        extension(OID.EXT_KEY_USAGE, false, ekuValue(usages.map((u) => (u === 'server' ? OID.SERVER_AUTH : OID.CLIENT_AUTH)))),
+        extension(OID.SAN, false, sanValue(req.dnsNames, req.ipAddresses)),
+        extension(OID.AKI, false, akiValue(ca.keyId)),
+      ],
+    });
+  } catch (e) {
+    return err(`cannot issue: ${(e as Error).message}`);
+  }
+  return ok({ certPem: toPem('CERTIFICATE', der), notBefore, notAfter, serial: serialHex.toUpperCase() });
 }
 
 export interface CertInfo {
@@ -203,8 +230,7 @@ export function spkiHash(keyOrCert: string | Buffer | crypto.KeyObject): string 
   let key: crypto.KeyObject;
   if (keyOrCert instanceof crypto.KeyObject) key = keyOrCert.type === 'private' ? crypto.createPublicKey(keyOrCert) : keyOrCert;
   else if (String(keyOrCert).includes('CERTIFICATE REQUEST')) {
-    const spki = Buffer.from(new x509.Pkcs10CertificateRequest(String(keyOrCert)).publicKey.rawData);
-    key = crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    key = parseCsr(fromPem(String(keyOrCert), ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'])).publicKey;
   } else if (String(keyOrCert).includes('CERTIFICATE')) key = new crypto.X509Certificate(keyOrCert).publicKey;
   else key = crypto.createPublicKey(keyOrCert);
   return crypto.createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');

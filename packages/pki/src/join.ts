@@ -14,7 +14,9 @@
 import 'reflect-metadata';
 import crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { seq } from './der.js';
 import { SIGN, deriveKeyPair, importKeyPair } from './keys.js';
+import { OID, buildCertificate, ekuValue, encodeName, extension, parseDn, toPem } from './x509-der.js';
 
 export type JoinRole = 'worker' | 'manager';
 export const JOIN_OU = { worker: 'swarm-join-worker', manager: 'swarm-join-manager' } as const;
@@ -43,23 +45,31 @@ export async function joinCaCert(secret: string, role: JoinRole): Promise<string
   return cert.toString('pem') + '\n';
 }
 
-/** A joining node's client certificate for its own key, signed by the token's join CA. */
+/** The join CA's signing key per (secret, role), derived once: joins sign many join certificates. */
+const joinKeys = new Map<string, crypto.KeyObject>();
+function joinCaKey(secret: string, role: JoinRole): crypto.KeyObject {
+  const id = `${role}\n${secret}`;
+  let k = joinKeys.get(id);
+  if (!k) {
+    k = crypto.createPrivateKey(deriveKeyPair(secret, role).privateKeyPem);
+    if (joinKeys.size > 16) joinKeys.clear();
+    joinKeys.set(id, k);
+  }
+  return k;
+}
+
+/** A joining node's client certificate for its own key, signed by the token's join CA (node:crypto, see x509-der.ts). */
 export async function joinClientCert(secret: string, role: JoinRole, nodePrivateKeyPem: string, now = Date.now()): Promise<string> {
-  const ca = await importKeyPair(deriveKeyPair(secret, role).privateKeyPem);
-  const node = await importKeyPair(nodePrivateKeyPem);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '01' + crypto.randomBytes(15).toString('hex'),
-    subject: `CN=swarm-joining-node, OU=${JOIN_OU[role]}`,
-    issuer: joinCaName(secret, role),
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + JOIN_CERT_VALIDITY_MS),
-    signingAlgorithm: SIGN,
-    publicKey: node.publicKey,
-    signingKey: ca.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    ],
+  const spki = crypto.createPublicKey(nodePrivateKeyPem).export({ type: 'spki', format: 'der' });
+  const der = buildCertificate({
+    serial: Buffer.from('01' + crypto.randomBytes(15).toString('hex'), 'hex'),
+    subject: encodeName([['CN', 'swarm-joining-node'], ['OU', JOIN_OU[role]]]),
+    issuer: encodeName(parseDn(joinCaName(secret, role))),
+    notBefore: now - 60_000,
+    notAfter: now + JOIN_CERT_VALIDITY_MS,
+    spki,
+    signingKey: joinCaKey(secret, role),
+    extensions: [extension(OID.BASIC_CONSTRAINTS, true, seq()), extension(OID.EXT_KEY_USAGE, false, ekuValue([OID.CLIENT_AUTH]))],
   });
-  return cert.toString('pem') + '\n';
+  return toPem('CERTIFICATE', der);
 }

@@ -192,6 +192,30 @@ describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
     expect(again.sessionId).toMatch(/^[0-9a-z]{25}$/);
   });
 
+  it('a node write whose commit fails once is retried; failing twice fails the session', async () => {
+    let proposals = 0;
+    let failures = 1;
+    store.setProposer({
+      propose: async () => {
+        proposals++;
+        if (failures > 0) {
+          failures--;
+          throw new Error('write not committed within 5000 ms');
+        }
+      },
+    });
+    const [a, b] = await Promise.all([openSession('w1'), openSession('w2')]);
+    expect(JSON.parse(a.first.node_json).status.state).toBe('READY');
+    expect(JSON.parse(b.first.node_json).status.state).toBe('READY');
+    expect(proposals).toBeGreaterThanOrEqual(2); // the failed batch, then the retry (batching itself: node-writes.test.ts)
+    expect(failures).toBe(0);
+    failures = 2;
+    const stream = client.Session({ node_id: 'w2', description_json: JSON.stringify(description('host-w2')), session_id: '' }, as('w2'));
+    const e = await collect(stream).done();
+    expect(e?.code).toBe(grpc.status.NOT_FOUND);
+    expect(e?.details).toMatch(/^node write failed: .*not committed/);
+  });
+
   it('Session for an unknown node fails with NOT_FOUND', async () => {
     const stream = client.Session({ node_id: 'nobody', description_json: JSON.stringify(description('x')), session_id: '' }, as('nobody'));
     const err = await collect(stream).done();

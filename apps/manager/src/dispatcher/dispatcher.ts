@@ -10,13 +10,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  type Clock, type Node, type Result, type Rng, NodeDescriptionSchema, TaskStatusSchema, formatZodError, newId, ok, err, systemClock, systemRng,
+  type Clock, type Node, type Result, type Rng, NodeDescriptionSchema, TaskStatusSchema, formatZodError, newId, systemClock, systemRng,
 } from '@swarm/shared';
 import type { Store } from '../store/store.js';
 import { openAssignments } from './assignments.js';
 import { DEFAULT_HEARTBEAT_PERIOD_MS, SESSION_LOST_GRACE, createHeartbeatTracker } from './heartbeat.js';
 import type * as P from './proto.js';
 import { createNodeEvents } from './router.js';
+import { createNodeWriter } from './node-writes.js';
 import { createStatusBatcher } from './status-batcher.js';
 
 export interface DispatcherDeps {
@@ -64,14 +65,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   };
   const events = createNodeEvents(store);
   const batcher = createStatusBatcher({ store, clock, managerId: deps.managerId });
+  const nodeWriter = createNodeWriter({ store });
 
   const markDown = async (nodeId: string, message: string) => {
     for (const s of [...sessions.values()]) if (s.nodeId === nodeId) s.close();
-    await store.update((tx) => {
-      const n = tx.get('nodes', nodeId);
-      if (!n || n.status.state === 'DOWN') return ok(undefined);
-      return tx.update('nodes', { ...n, status: { ...n.status, state: 'DOWN', message } });
-    });
+    await nodeWriter.write(nodeId, (n) => (n.status.state === 'DOWN' ? undefined : { ...n, status: { ...n.status, state: 'DOWN', message } }));
     log(`node ${nodeId} is down: ${message}`);
   };
   /** The last session ID issued to each node: the only one it may resume. */
@@ -118,13 +116,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return void call.emit('error', status(grpc.status.INVALID_ARGUMENT, 'node description is not JSON'));
     }
     const addr = peerIp(call.getPeer());
-    const r = await store.update((tx): Result<Node, string> => {
-      const n = tx.get('nodes', nodeId);
-      if (!n) return err('node not found');
-      const u = tx.update('nodes', { ...n, description, status: { state: 'READY', message: '', addr } });
-      return u.ok ? u : err(u.error.message);
-    });
-    if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, typeof r.error === 'string' ? r.error : r.error.message));
+    // Coalesced with the other sessions opening now: one transaction for a whole reconnect storm.
+    // The edit is idempotent, so a commit that timed out (it may still land) is simply retried once.
+    const ready = (n: Node): Node => ({ ...n, description, status: { state: 'READY', message: '', addr } });
+    let r = await nodeWriter.write(nodeId, ready);
+    if (!r.ok && r.error.startsWith('node write failed')) r = await nodeWriter.write(nodeId, ready);
+    if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, r.error));
     // An agent that moves to a new connection (a renewed certificate) resumes its session ID.
     const asked = call.request.session_id;
     const id = asked && lastSession.get(nodeId) === asked ? asked : newId();
@@ -220,7 +217,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   return {
     implementation,
-    flush: () => batcher.flush(),
+    flush: async () => {
+      await nodeWriter.flush();
+      await batcher.flush();
+    },
     expect(nodeIds) {
       for (const id of nodeIds) heartbeats.beat(id, 2);
     },
@@ -229,6 +229,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       events.stop();
       heartbeats.stop();
       for (const s of [...sessions.values()]) s.close();
+      await nodeWriter.flush();
       await batcher.stop();
     },
   };

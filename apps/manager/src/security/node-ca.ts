@@ -5,11 +5,9 @@
  * key is used: subject and SANs come from here. Every refusal is logged with
  * its reason; nothing is written for a refused request.
  */
-import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import * as x509 from '@peculiar/x509';
 import { type Node, type NodeAvailability, type Result, err, newId, ok } from '@swarm/shared';
-import { inspectCert, signCSR, spkiHash } from '@swarm/pki';
+import { readCSR as readCsrPem, signCSRSync, spkiHash } from '@swarm/pki';
 import type { Logger } from '../lib/log.js';
 import { createRateLimiter } from '../lib/rate-limit.js';
 import type { Store } from '../store/store.js';
@@ -50,16 +48,10 @@ export function validateNodeLabels(labels: Record<string, string>): string | und
 
 const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
-/** Parses the CSR enough to check it: public key hash, and the role its subject asks for (if any). */
+/** Parses and checks the CSR (P-256 key, self-signature): public key hash, and the role its subject asks for (if any). */
 function readCSR(pem: string): Result<{ publicKeyHash: string; askedOu: string | undefined }, string> {
-  try {
-    const csr = new x509.Pkcs10CertificateRequest(pem);
-    const ou = /(?:^|, )OU=([^,]+)/.exec(csr.subject)?.[1];
-    const key = crypto.createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
-    return ok({ publicKeyHash: spkiHash(key), askedOu: ou });
-  } catch (e) {
-    return err(`invalid CSR: ${(e as Error).message}`);
-  }
+  const csr = readCsrPem(pem);
+  return csr.ok ? ok({ publicKeyHash: spkiHash(csr.value.publicKey), askedOu: csr.value.askedOu }) : csr;
 }
 
 export async function issueForNode(
@@ -70,7 +62,7 @@ export async function issueForNode(
   if (!cluster?.rootCa?.caKey) return err('this manager holds no CA key');
   const validityMs = Math.max(deps.minCertExpiryMs, cluster.spec.caConfig.nodeCertExpiryMs);
   const ou = ROLE_OU[params.role];
-  const signed = await signCSR({
+  const signed = signCSRSync({
     csrPem: params.csrPem,
     caCertPem: cluster.rootCa.caCert,
     caKeyPem: cluster.rootCa.caKey,
@@ -81,10 +73,12 @@ export async function issueForNode(
     validityMs,
   });
   if (!signed.ok) return signed;
-  const info = inspectCert(signed.value.certPem);
+  // Recorded as the certificate states them (whole seconds).
+  const second = (ms: number) => Math.floor(ms / 1000) * 1000;
+  const { serial, notBefore, notAfter } = signed.value;
   return ok({
     certPem: signed.value.certPem,
-    node: { role: params.role, serial: info.serial, notBefore: info.notBefore, notAfter: info.notAfter, publicKeyHash: params.publicKeyHash },
+    node: { role: params.role, serial, notBefore: second(notBefore), notAfter: second(notAfter), publicKeyHash: params.publicKeyHash },
   });
 }
 

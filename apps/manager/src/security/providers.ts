@@ -54,7 +54,39 @@ export function serverCredentials(identity: MutableProvider, ca: MutableProvider
 export const MANAGER_SAN = 'swarm-manager';
 
 export function channelCredentials(ca: MutableProvider, identity: MutableProvider): grpc.ChannelCredentials {
-  return grpc.experimental.createCertificateProviderChannelCredentials(ca, identity, {
-    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(MANAGER_SAN, cert),
-  });
+  return reuseSecureContext(
+    grpc.experimental.createCertificateProviderChannelCredentials(ca, identity, {
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(MANAGER_SAN, cert),
+    }),
+  );
+}
+
+/** The parts of grpc-js 1.14's certificate-provider channel credentials that `reuseSecureContext` touches. */
+interface ProviderCredentialsInternals {
+  latestCaUpdate?: unknown;
+  latestIdentityUpdate?: unknown;
+  getLatestSecureContext(): tls.SecureContext | null;
+}
+
+/**
+ * grpc-js builds a new TLS secure context (parsing the key, the certificate
+ * chain and the CA bundle: about a millisecond) twice for every connection
+ * attempt, once while waiting for the providers and again to connect. Build
+ * it once per certificate update instead: a channel reconnecting, or a
+ * thousand agents reconnecting at once, then pays only for the handshake.
+ * A renewed certificate or CA (new update objects) still takes effect for the
+ * next connection. If grpc-js's internals differ, the credentials are left as they are.
+ */
+export function reuseSecureContext(creds: grpc.ChannelCredentials): grpc.ChannelCredentials {
+  const c = creds as unknown as ProviderCredentialsInternals;
+  if (typeof c.getLatestSecureContext !== 'function' || !('latestCaUpdate' in c) || !('latestIdentityUpdate' in c)) return creds;
+  const build = c.getLatestSecureContext.bind(c);
+  let last: { ca: unknown; identity: unknown; context: tls.SecureContext } | undefined;
+  c.getLatestSecureContext = () => {
+    if (last && last.ca === c.latestCaUpdate && last.identity === c.latestIdentityUpdate) return last.context;
+    const context = build();
+    last = context ? { ca: c.latestCaUpdate, identity: c.latestIdentityUpdate, context } : undefined;
+    return context;
+  };
+  return creds;
 }
