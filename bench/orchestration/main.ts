@@ -8,7 +8,8 @@
  *     (restart delay 0) → the service is whole again (3 RUNNING, the victim not among them)
  *   node_down_to_running_ms: kill -9 of a worker node (our side only) → its
  *     tasks RUNNING on another node
- * Medians of BENCH_RUNS runs (default 3), ours and Docker's interleaved.
+ * Medians of BENCH_RUNS runs (default 3), ours and Docker's interleaved; both polled
+ * every BENCH_POLL_MS (default 50).
  * Both sides use the host network (swarm mode cannot use `none`); BENCH_NETWORK=none
  * runs ours isolated, which costs a network namespace per container.
  */
@@ -19,6 +20,12 @@ import { type Node, startNode } from '../../apps/manager/test/harness.js';
 import { machine, median, report, until } from '../lib.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+/**
+ * How often both sides are asked whether they are done. Each check is an API call that costs
+ * the system under test CPU (ours: a tRPC query; Docker: a task list in dockerd), so asking
+ * every 10 ms (100 calls/s) slowed both; 50 ms costs a fifth of that, at most 50 ms late.
+ */
+const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 50);
 const NETWORK = process.env['BENCH_NETWORK'] === 'none' ? 'none' : 'host';
 const netArgs = ['--container-network', NETWORK];
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -49,7 +56,7 @@ async function ours(node: Node, i: number) {
   let id = '';
   const converge = await timed(async () => {
     id = (await api.service.create.mutate({ spec: spec(name, 30) })).id;
-    await until(async () => (await api.service.list.query()).find((l) => l.service.id === id)?.running === 30, 120_000, 'ours converge 30');
+    await until(async () => (await api.service.list.query()).find((l) => l.service.id === id)?.running === 30, 120_000, 'ours converge 30', POLL_MS);
   });
   await api.service.remove.mutate({ ref: id });
   const u = (await api.service.create.mutate({ spec: spec(`${name}u`, 10) })).id;
@@ -57,7 +64,7 @@ async function ours(node: Node, i: number) {
   const update = await timed(async () => {
     const cur = await api.service.get.query({ ref: u });
     await api.service.update.mutate({ ref: u, spec: { ...cur.spec, task: { ...cur.spec.task, container: { ...cur.spec.task.container, env: [`V=${i}`] } } } });
-    await until(async () => liveRunning(await api.task.list.query({ service: u })).filter((t) => t.spec.container.env.includes(`V=${i}`)).length === 10, 120_000, 'ours update');
+    await until(async () => liveRunning(await api.task.list.query({ service: u })).filter((t) => t.spec.container.env.includes(`V=${i}`)).length === 10, 120_000, 'ours update', POLL_MS);
   });
   await api.service.remove.mutate({ ref: u });
   const r = (await api.service.create.mutate({ spec: spec(`${name}r`, 3) })).id;
@@ -68,7 +75,7 @@ async function ours(node: Node, i: number) {
     await until(async () => {
       const rs = liveRunning(await api.task.list.query({ service: r }));
       return rs.length === 3 && rs.every((t) => t.status.container?.containerId !== victim);
-    }, 60_000, 'ours restart');
+    }, 60_000, 'ours restart', POLL_MS);
   });
   await api.service.remove.mutate({ ref: r });
   return { converge, update, restart };
@@ -84,14 +91,14 @@ async function swarmMode(i: number) {
   };
   const converge = await timed(async () => {
     create(name, 30);
-    await until(async () => (await dockerRunning(name)).length === 30, 120_000, 'docker converge 30');
+    await until(async () => (await dockerRunning(name)).length === 30, 120_000, 'docker converge 30', POLL_MS);
   });
   await rm(name);
   create(`${name}u`, 10);
   await until(async () => (await dockerRunning(`${name}u`)).length === 10, 60_000, 'docker 10 running');
   const update = await timed(async () => {
     sh('service', 'update', '--detach', '--no-resolve-image', '--env-add', `V=${i}`, `${name}u`);
-    await until(async () => (await dockerRunning(`${name}u`)).filter((t) => t.Spec?.ContainerSpec?.Env?.includes(`V=${i}`)).length === 10, 120_000, 'docker update');
+    await until(async () => (await dockerRunning(`${name}u`)).filter((t) => t.Spec?.ContainerSpec?.Env?.includes(`V=${i}`)).length === 10, 120_000, 'docker update', POLL_MS);
   });
   await rm(`${name}u`);
   create(`${name}r`, 3);
@@ -102,7 +109,7 @@ async function swarmMode(i: number) {
     await until(async () => {
       const rs = await dockerRunning(`${name}r`);
       return rs.length === 3 && rs.every((t) => t.Status?.ContainerStatus?.ContainerID !== victim);
-    }, 60_000, 'docker restart');
+    }, 60_000, 'docker restart', POLL_MS);
   });
   await rm(`${name}r`);
   return { converge, update, restart };
@@ -124,7 +131,7 @@ async function nodeDown(runLabel: string): Promise<number> {
       await until(async () => {
         const r = await tasks();
         return r.length === 4 && r.every((t) => t.nodeId !== wid);
-      }, 60_000, 'node down replacements');
+      }, 60_000, 'node down replacements', POLL_MS);
     });
   } finally {
     await worker.stop().catch(() => {});
@@ -170,6 +177,7 @@ async function main(): Promise<void> {
       update_ratio_vs_docker: +(f.update_10_p2_ms / f.docker_update_10_p2_ms).toFixed(2),
       restart_ratio_vs_docker: +(f.restart_ms / f.docker_restart_ms).toFixed(2),
       runs: RUNS,
+      poll_ms: POLL_MS,
       network: NETWORK,
     },
     { machine: machine(), ours: round(a), docker: round(b), node_down: downs.map(Math.round) },
