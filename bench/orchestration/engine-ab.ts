@@ -1,3 +1,9 @@
+/**
+ * The engine alone, A/B: 30 containers (create + start, busybox `sleep 3600`, init, host
+ * network), at most k at a time, for each k given, interleaved, AB_RUNS rounds (default 6);
+ * prints the median per k. Used to check whether throttling starts helps the engine (it did not).
+ *   npx tsx bench/orchestration/engine-ab.ts 30 6 3
+ */
 import Docker from 'dockerode';
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const IMAGE = 'local/busybox:1';
