@@ -7,6 +7,7 @@ import { nodeName } from '../live/selectors';
 import { errorMessage } from '../trpc/errors';
 import { useTRPC } from '../trpc/react';
 import { ConfirmDialog } from './confirm-dialog';
+import { NodeRoleAndLabels } from './node-role-labels';
 
 const ACTIONS: { to: NodeAvailability; label: string; tone: 'primary' | 'danger'; explain: (host: string) => string }[] = [
   { to: 'ACTIVE', label: 'Activate', tone: 'primary', explain: (h) => `The scheduler may place new tasks on ${h} again.` },
@@ -19,7 +20,7 @@ const ACTIONS: { to: NodeAvailability; label: string; tone: 'primary' | 'danger'
   },
 ];
 
-/** Pause / drain / activate, and remove, each behind a confirmation dialog. */
+/** Pause / drain / activate, promote / demote, labels, and remove, each behind a dialog. */
 export function NodeActions({ node }: { node: Node }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -69,6 +70,7 @@ export function NodeActions({ node }: { node: Node }) {
           {pending === a.to ? `${a.label}…` : a.label}
         </button>
       ))}
+      <NodeRoleAndLabels node={node} />
       <button type="button" className="btn btn--small btn--danger-outline" data-testid="node-action-remove" onClick={() => open('remove')}>
         Remove
       </button>
