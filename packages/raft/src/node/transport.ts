@@ -22,27 +22,20 @@ import { Assembler, DEFAULT_CHUNK_BYTES, chunkSnapshot } from './snapstream.js';
 const PATH = '/swarm.raft.Raft/Send';
 const SNAP_PATH = '/swarm.raft.Raft/Snapshot';
 const ident = (b: Buffer): Buffer => b;
+/** A client-streaming method of raw byte frames. */
+const streamIn = (path: string, originalName: string) => ({
+  path,
+  requestStream: true,
+  responseStream: false,
+  requestSerialize: ident,
+  requestDeserialize: ident,
+  responseSerialize: ident,
+  responseDeserialize: ident,
+  originalName,
+});
 const serviceDef: grpc.ServiceDefinition = {
-  send: {
-    path: PATH,
-    requestStream: true,
-    responseStream: false,
-    requestSerialize: ident,
-    requestDeserialize: ident,
-    responseSerialize: ident,
-    responseDeserialize: ident,
-    originalName: 'send',
-  },
-  snapshot: {
-    path: SNAP_PATH,
-    requestStream: true,
-    responseStream: false,
-    requestSerialize: ident,
-    requestDeserialize: ident,
-    responseSerialize: ident,
-    responseDeserialize: ident,
-    originalName: 'snapshot',
-  },
+  send: streamIn(PATH, 'send'),
+  snapshot: streamIn(SNAP_PATH, 'snapshot'),
 };
 
 /**
