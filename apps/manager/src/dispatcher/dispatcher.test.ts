@@ -251,6 +251,29 @@ describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
     expect((JSON.parse(msg.node_json) as Node).spec.availability).toBe('DRAIN');
   });
 
+  it('a node change committed between the READY write of a session and its subscription still reaches the agent', async () => {
+    // Commit a demotion right after the READY write, before the dispatcher can subscribe to the node
+    // (a promotion or demotion racing a reconnect, as seen under load in the HA tests).
+    const update = store.update.bind(store);
+    let raced = false;
+    store.update = (async (fn: Parameters<Store['update']>[0]) => {
+      const r = await update(fn);
+      if (!raced && store.view((tx) => tx.get('nodes', 'w1'))?.status.state === 'READY') {
+        raced = true;
+        await update((tx) => {
+          const n = tx.get('nodes', 'w1')!;
+          return tx.update('nodes', { ...n, role: 'MANAGER', spec: { ...n.spec, desiredRole: 'MANAGER' } });
+        });
+      }
+      return r;
+    }) as Store['update'];
+    const s = await openSession('w1');
+    expect(raced).toBe(true);
+    const node = JSON.parse(s.first.node_json) as Node;
+    expect(node.role).toBe('MANAGER');
+    expect(node.status.state).toBe('READY');
+  });
+
   it('a caller without identity is PERMISSION_DENIED; a session is only usable by its own node', async () => {
     const anon = await collect(client.Session({ description_json: JSON.stringify(description('x')), session_id: '' }, as(undefined))).done();
     expect(anon?.code).toBe(grpc.status.PERMISSION_DENIED);

@@ -154,7 +154,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     call.on('cancelled', lost);
     call.on('error', lost);
     heartbeats.beat(nodeId);
-    send(r.value);
+    // The node as it is now, not as our write left it: a change committed between that write and the
+    // subscription above (a promotion or demotion racing a reconnect) would otherwise never reach the agent.
+    send(store.view((tx) => tx.get('nodes', nodeId)) ?? r.value);
     log(`session ${id} opened for node ${nodeId} (${description.hostname})`);
   };
 
