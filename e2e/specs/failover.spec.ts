@@ -19,8 +19,9 @@ const createSleeper = (via: SwarmNode, name: string, replicas: number) =>
 test('with the dashboard open on manager A, kill A: the page moves to B and keeps updating', async ({ page, context, pageGuard }) => {
   test.setTimeout(180_000);
   pageGuard.allow(/WebSocket connection to '.*\/trpc' failed/);
-  // A's responses cut off by kill -9 (streams in flight when it died), then refused connections.
-  pageGuard.allow(/Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING)/);
+  // A's responses cut off by kill -9 (streams in flight when it died), a kept-alive socket to A found
+  // dead (SOCKET_NOT_CONNECTED), then refused connections.
+  pageGuard.allow(/Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING|SOCKET_NOT_CONNECTED)/);
   const started: SwarmNode[] = [];
   try {
     const a = await startSwarmd({ hostname: 'fo-a', executor: 'sim' });
