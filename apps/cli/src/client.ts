@@ -6,6 +6,7 @@
 import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
 import fs from 'node:fs';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { STALE_READ_HEADER } from '@swarm/shared';
 import type { AppRouter } from '@swarm/manager/api';
 
 export const DEFAULT_SOCKET = '/var/run/swarmd.sock';
@@ -45,7 +46,6 @@ export function describeTarget(t: Target): string {
 }
 
 /** Header asking a manager for a local read (no ReadIndex round); see the manager's api/trpc.ts. */
-const STALE_READ_HEADER = 'x-swarm-stale-read';
 
 export function connect(target: Target, opts: { stale?: boolean } = {}): Client {
   let ca: string | undefined;

@@ -158,9 +158,10 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
 
   const managers = () => [...raft.members()].map(([node_id, addr]) => ({ node_id, addr, weight: 10 }));
   let dispatcher: Dispatcher | undefined;
+  const dispatcherService = loadDispatcherService();
   grpcServer.addService(
-    loadDispatcherService(),
-    delegatingService(['Session', 'Heartbeat', 'UpdateTaskStatus', 'Assignments'], () => dispatcher?.implementation, () => ({ code: grpc.status.UNAVAILABLE, details: notLeaderDetails(raft) })),
+    dispatcherService,
+    delegatingService(Object.keys(dispatcherService), () => dispatcher?.implementation, () => ({ code: grpc.status.UNAVAILABLE, details: notLeaderDetails(raft) })),
   );
   grpcServer.addService(loadNodeCAService(), createNodeCA({
     store,

@@ -18,3 +18,6 @@ export const LABEL = {
   /** Set by tests so every run cleans up only its own containers. */
   testRun: 'com.swarm.test-run',
 } as const;
+
+/** HTTP header asking a manager to answer from its local copy, without the ReadIndex barrier (works without quorum). */
+export const STALE_READ_HEADER = 'x-swarm-stale-read';

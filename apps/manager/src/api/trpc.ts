@@ -22,7 +22,7 @@ export interface ApiContext {
 }
 
 /** Request header that asks for a local (possibly stale) read instead of a ReadIndex round. */
-export const STALE_READ_HEADER = 'x-swarm-stale-read';
+export { STALE_READ_HEADER } from '@swarm/shared';
 
 const t = initTRPC.context<ApiContext>().create({
   isDev: false,
