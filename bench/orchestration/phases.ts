@@ -10,6 +10,7 @@ import Docker from 'dockerode';
 import { TaskState } from '@swarm/shared';
 import { startNode } from '../../apps/manager/test/harness.js';
 import { median, until } from '../lib.js';
+import { engineAlone } from './engine-alone.js';
 
 const RUNS = Number(process.argv[2] ?? 2);
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -43,20 +44,6 @@ function cpu(swarmdPid: number): { swarmd: number; engine: number } {
     if (comm === 'dockerd' || comm === 'containerd' || comm.startsWith('containerd-shim')) engine += ticks(pid);
   }
   return { swarmd: ticks(String(swarmdPid)), engine };
-}
-
-async function engineAlone(label: string): Promise<number> {
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 30 }, async (_, i) => {
-      const c = await docker.createContainer({ name: `${label}-${i}`, Image: IMAGE, Entrypoint: ['sleep'], Cmd: ['3600'], Labels: { 'com.swarm.phases': label }, HostConfig: { Init: true, NetworkMode: 'host' } });
-      await c.start();
-    }),
-  );
-  const t = performance.now() - t0;
-  const list = await docker.listContainers({ all: true, filters: { label: [`com.swarm.phases=${label}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-  return t;
 }
 
 async function main() {
