@@ -52,9 +52,8 @@ test('install a worker with the one-liner from the Join page — live; uninstall
       // Order: the one-liner comes first.
       const [a, b] = await Promise.all([installEl.boundingBox(), page.getByTestId('join-command-worker').boundingBox()]);
       expect(a!.y).toBeLessThan(b!.y);
-      // The manager line is shown, marked as not supported yet.
+      // The manager line is shown too, with the manager token.
       await expect(page.getByTestId('join-install-manager')).toHaveText(api.manager.install!);
-      await expect(page.getByTestId('manager-install-unsupported')).toHaveText('not supported yet');
       await expect(page.getByTestId('copy-join-install-worker')).toHaveAccessibleName('Copy worker install command');
 
       const c = await copied(page, 'join-install-worker');

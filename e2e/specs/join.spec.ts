@@ -10,6 +10,7 @@ import type { Page } from '@playwright/test';
 import { clusterInspect } from '../harness/api.js';
 import { expect, test } from '../harness/fixtures.js';
 import { screenshot } from '../harness/screens.js';
+import { type SwarmNode, startSwarmd } from '../harness/swarmd.js';
 import { runJoinCommand, type Worker } from '../harness/worker.js';
 
 const JOIN_BUDGET = 30_000; // CSR, certificate, session, first heartbeat on a busy 2-core machine
@@ -33,7 +34,7 @@ test('rotate the worker token through the dialog: the page shows the new command
   await test.step('the command, the manager token and the CA fingerprint match the API', async () => {
     await expect(command).toHaveText(new RegExp(`^swarmd -d /var/lib/swarmd --join-addr 127\\.0\\.0\\.1:\\d+ --join-token ${tokens.worker}$`));
     await expect(page.getByTestId('join-token-manager')).toHaveText(tokens.manager);
-    await expect(page.getByTestId('manager-join-unavailable')).toHaveText("managers can't join yet");
+    await expect(page.getByTestId('join-command-manager')).toHaveText(new RegExp(`^swarmd -d /var/lib/swarmd --join-addr 127\\.0\\.0\\.1:\\d+ --join-token ${tokens.manager}$`));
     await expect(page.getByTestId('ca-fingerprint')).toHaveText(before.caFingerprint!);
     await expect(page.getByTestId('copy-join-command-worker')).toHaveAccessibleName('Copy worker join command');
   });
@@ -154,5 +155,44 @@ test('a worker joins with the command from the page — live; drain it, stop it,
     });
   } finally {
     await worker?.stop();
+  }
+});
+
+test('a manager joins with the manager command from the page — live, as a reachable manager', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  // A cluster of its own: two managers need both for quorum, so the shared one must not gain a member.
+  const host = `e2e-manager-${randomBytes(3).toString('hex')}`;
+  let a: SwarmNode | undefined;
+  let joined: Worker | undefined;
+  try {
+    a = await startSwarmd({ hostname: 'join-m1', executor: 'sim' });
+    await context.addCookies([{ name: a.session!.cookie.name, value: a.session!.cookie.value, url: a.url, httpOnly: true, sameSite: 'Strict' }]);
+    await page.goto(`${a.url}/join`);
+    await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live', { timeout: 20_000 });
+    const tokens = (await clusterInspect(a)).rootCa!.joinTokens;
+
+    await test.step('the manager command carries the manager token and the address typed in', async () => {
+      await page.getByLabel('Hostname of the new node').fill(host);
+      await page.getByLabel('Remote API address of the new manager').fill('10.0.0.12:4242');
+      const command = page.getByTestId('join-command-manager');
+      await expect(command).toHaveText(`swarmd -d /var/lib/swarmd --hostname ${host} --join-addr ${a!.remoteApi} --join-token ${tokens.manager} --listen-remote-api 10.0.0.12:4242`);
+      await expect(page.getByTestId('join-install-manager')).toContainText(`--join-token ${tokens.manager} --manager --hostname ${host} --listen-remote-api 10.0.0.12:4242`);
+      await page.getByLabel('Remote API address of the new manager').fill('');
+      await expect(command).not.toContainText('--listen-remote-api');
+    });
+
+    await test.step('run it for real (the harness adds a loopback remote API port): a second manager, live', async () => {
+      joined = await runJoinCommand((await page.getByTestId('join-command-manager').textContent()) ?? '');
+      const row = page.getByTestId(`join-node-${host}`);
+      await expect(row, `manager output:\n${joined.output()}`).toBeVisible({ timeout: JOIN_BUDGET });
+      await expect(row).toHaveAttribute('data-new', 'true');
+      await expect(row.getByTestId('join-node-role')).toHaveText('manager (reachable)', { timeout: JOIN_BUDGET });
+      await expect(page.getByTestId('join-node-join-m1').getByTestId('join-node-role')).toHaveText('manager (leader)');
+      await screenshot(page, 'join-manager', { fullPage: true });
+    });
+  } finally {
+    await page.goto('about:blank'); // no reconnect attempts to the stopped managers
+    await joined?.stop();
+    await a?.stop();
   }
 });

@@ -13,6 +13,7 @@ import { errorMessage } from '../trpc/errors';
 import { useTRPC } from '../trpc/react';
 import { ConfirmDialog } from './confirm-dialog';
 import { CopyButton, CopyField } from './copy-button';
+import { Card } from './card';
 import { EmptyState, Loading } from './empty-state';
 import { AvailabilityBadge, NodeStatusBadge, nodeHref } from './node-badges';
 import { PageHeader } from './page-header';
@@ -99,7 +100,7 @@ function RotateButton({ role, onRotated }: { role: Role; onRotated(role: Role): 
       >
         <p>
           A new {role} token replaces the current one at once. <strong>The old token stops working for new joins</strong>: any{' '}
-          {role === 'worker' ? 'join command' : 'token'} you have handed out or scripted must be replaced with the new one.
+          join command or token you have handed out or scripted must be replaced with the new one.
         </p>
         <p>Nodes that already joined are not affected and keep working.</p>
       </ConfirmDialog>
@@ -136,7 +137,10 @@ function JoinedNodes({ nodes, fresh }: { nodes: Node[]; fresh: ReadonlySet<strin
                   </Link>
                   {isNew && <span className="pill pill--accent pill--inline">new</span>}
                 </th>
-                <td>{n.role.toLowerCase()}</td>
+                <td data-testid="join-node-role">
+                  {n.role.toLowerCase()}
+                  {n.managerStatus && <span className="sub"> ({n.managerStatus.leader ? 'leader' : n.managerStatus.reachability.toLowerCase()})</span>}
+                </td>
                 <td>
                   <NodeStatusBadge node={n} />
                 </td>
@@ -164,6 +168,7 @@ export function JoinScreen() {
   const fingerprint = useFingerprint(cluster?.rootCa?.caCert);
   const [hostname, setHostname] = useState('');
   const [stateDir, setStateDir] = useState(DEFAULT_STATE_DIR);
+  const [managerAddr, setManagerAddr] = useState('');
   const [rotated, setRotated] = useState<Role | null>(null);
 
   // Nodes present at the first snapshot are the baseline; anything after is "new".
@@ -183,13 +188,16 @@ export function JoinScreen() {
   const command = addr ? joinCommand({ addr, token: tokens.worker, hostname, stateDir }) : undefined;
   const install = current?.worker.install ? installCommand(current.worker.install, { hostname, stateDir }) : undefined;
   const pending = !current && !joinQ.isError;
+  const remote = managerAddr.trim() ? ['--listen-remote-api', managerAddr.trim()] : [];
+  const managerCommand = addr ? joinCommand({ addr, token: tokens.manager, hostname, stateDir }, remote) : undefined;
+  const managerInstall = current?.manager.install ? installCommand(current.manager.install, { hostname, stateDir }, remote) : undefined;
   return (
     <>
-      <PageHeader title="Join a node" meta="Add a worker to this cluster: run the command on the new machine." />
+      <PageHeader title="Join a node" meta="Add a worker or a manager to this cluster: run the command on the new machine." />
       {rotated && (
         <div className="notice" role="status" data-testid="rotate-notice">
           <span>
-            The {rotated} token was rotated. The old one no longer admits new nodes{rotated === 'worker' ? '; the command below is the new one' : ''}.
+            The {rotated} token was rotated. The old one no longer admits new nodes; the {rotated} commands below use the new one.
           </span>
           <button type="button" className="notice__close" aria-label="Dismiss" onClick={() => setRotated(null)}>
             ×
@@ -197,13 +205,7 @@ export function JoinScreen() {
         </div>
       )}
 
-      <section className="card" aria-labelledby="join-worker">
-        <div className="card__head">
-          <h2 id="join-worker" className="card__title">
-            Add a worker
-          </h2>
-          <RotateButton role="worker" onRotated={setRotated} />
-        </div>
+      <Card id="join-node" title="The new node">
         <div className="form__row">
           <label className="field">
             <span className="field__label">Hostname of the new node</span>
@@ -214,6 +216,10 @@ export function JoinScreen() {
             <input className="input input--mono" value={stateDir} onChange={(e) => setStateDir(e.target.value)} spellCheck={false} autoComplete="off" />
           </label>
         </div>
+        <p className="field__hint">Both commands below use these; leave the hostname empty to keep the machine&apos;s own.</p>
+      </Card>
+
+      <Card id="join-worker" title="Add a worker" aside={<RotateButton role="worker" onRotated={setRotated} />}>
 
         <h3 className="join__step" id="join-install-title">
           Install and join <span className="sub">— on the new machine (Linux, Node.js 20+), as root</span>
@@ -244,36 +250,42 @@ export function JoinScreen() {
             <span className="mono">--listen-remote-api &lt;reachable address&gt;:4242</span> to join nodes from other machines.
           </p>
         )}
-      </section>
+      </Card>
 
-      <section className="card" aria-labelledby="join-manager">
-        <div className="card__head">
-          <h2 id="join-manager" className="card__title">
-            Manager join token <span className="pill pill--warn pill--inline" data-testid="manager-join-unavailable">managers can&apos;t join yet</span>
-          </h2>
-          <RotateButton role="manager" onRotated={setRotated} />
-        </div>
+      <Card id="join-manager" title="Add a manager" aside={<RotateButton role="manager" onRotated={setRotated} />}>
         <p className="field__hint">
-          Joining as a manager needs replicated managers, which this version does not have: a join with this token is refused, and the installer
-          stops before changing anything. Keep the token secret all the same.
+          Managers keep the cluster state replicated with Raft and each serves this dashboard. Run an odd number: three managers keep working
+          when one fails, five when two do. The manager token admits managers: keep it secret.
         </p>
-        <CopyField value={tokens.manager} label="manager join token" testId="join-token-manager" multiline />
-        {current?.manager.install && (
-          <div className="join__unsupported" data-testid="join-install-manager-row">
-            <span className="field__label">
-              Manager install command <span className="pill pill--warn pill--inline" data-testid="manager-install-unsupported">not supported yet</span>
-            </span>
-            <code className="copy-field__value copy-field__value--wrap" data-testid="join-install-manager" aria-disabled="true">
-              {current.manager.install}
-            </code>
-          </div>
+        <label className="field">
+          <span className="field__label">Remote API address of the new manager</span>
+          <input
+            className="input input--mono"
+            value={managerAddr}
+            onChange={(e) => setManagerAddr(e.target.value)}
+            placeholder="its reachable address, e.g. 10.0.0.12:4242"
+            spellCheck={false}
+            autoComplete="off"
+          />
+          <span className="field__hint">The other managers reach it there (Raft and agents); without it, swarmd listens on 127.0.0.1:4242 only.</span>
+        </label>
+        <h3 className="join__step">Install and join as a manager</h3>
+        {managerInstall ? (
+          <CopyField value={managerInstall} label="manager install command" testId="join-install-manager" multiline />
+        ) : (
+          <p className="muted">{pending ? 'Loading the install command…' : 'This manager serves no installer.'}</p>
         )}
-      </section>
+        <h3 className="join__step">Or run swarmd yourself</h3>
+        {managerCommand ? (
+          <CopyField value={managerCommand} label="manager join command" testId="join-command-manager" multiline />
+        ) : (
+          <p className="muted">{pending ? 'Loading the join command…' : 'Waiting for the manager to report its remote API address…'}</p>
+        )}
+        <h3 className="join__step">Manager join token</h3>
+        <CopyField value={tokens.manager} label="manager join token" testId="join-token-manager" multiline />
+      </Card>
 
-      <section className="card" aria-labelledby="join-ca">
-        <h2 id="join-ca" className="card__title">
-          Cluster CA
-        </h2>
+      <Card id="join-ca" title="Cluster CA">
         <p className="field__hint">
           Join tokens carry a digest of this CA, so a new node refuses a manager that presents another one. Compare the fingerprint with{' '}
           <span className="mono">swarmctl cluster inspect</span> when in doubt.
@@ -284,7 +296,7 @@ export function JoinScreen() {
           </code>
           <CopyButton text={fingerprint ?? ''} label="CA fingerprint" testId="copy-ca-fingerprint" disabled={!fingerprint} />
         </div>
-      </section>
+      </Card>
 
       <section aria-labelledby="join-nodes-title">
         <div className="section-header">

@@ -7,7 +7,9 @@ import { findNode, isCurrent, nodeName, tasksOfNode } from '../live/selectors';
 import { certExpiry, formatUtc } from '../lib/cert';
 import { age } from '../lib/format';
 import { useNow } from '../lib/use-now';
+import { Card } from './card';
 import { EmptyState, Loading } from './empty-state';
+import { Fact } from './fact';
 import { AvailabilityBadge, NodeStatusBadge } from './node-badges';
 import { NodeActions } from './node-actions';
 import { PageHeader } from './page-header';
@@ -47,22 +49,16 @@ function CertificateCard({ node }: { node: Node }) {
   const cert = node.certificate;
   if (!cert) {
     return (
-      <section className="card" aria-labelledby="node-cert">
-        <h2 id="node-cert" className="card__title">
-          Certificate
-        </h2>
+      <Card id="node-cert" title="Certificate">
         <p className="muted">No certificate recorded for this node.</p>
-      </section>
+      </Card>
     );
   }
   // Before the clock starts (pre-render) judge against issuance, never "expired".
   const e = certExpiry(cert, now || cert.notBefore);
   const pct = Math.round(e.remaining * 100);
   return (
-    <section className="card" aria-labelledby="node-cert">
-      <h2 id="node-cert" className="card__title">
-        Certificate
-      </h2>
+    <Card id="node-cert" title="Certificate">
       <dl className="facts">
         <div>
           <dt>Expires</dt>
@@ -81,26 +77,16 @@ function CertificateCard({ node }: { node: Node }) {
             </div>
           </dd>
         </div>
-        <div>
-          <dt>Issued</dt>
-          <dd>{formatUtc(cert.notBefore)}</dd>
-        </div>
-        <div>
-          <dt>Certified role</dt>
-          <dd>{cert.role.toLowerCase()}</dd>
-        </div>
-        <div>
-          <dt>Serial</dt>
-          <dd className="mono">{cert.serial}</dd>
-        </div>
-        <div>
-          <dt>Public key (SHA-256)</dt>
-          <dd className="mono" title={cert.publicKeyHash}>
-            {cert.publicKeyHash.slice(0, 24)}…
-          </dd>
-        </div>
+        <Fact term="Issued">{formatUtc(cert.notBefore)}</Fact>
+        <Fact term="Certified role">{cert.role.toLowerCase()}</Fact>
+        <Fact term="Serial" mono>
+          {cert.serial}
+        </Fact>
+        <Fact term="Public key (SHA-256)" mono>
+          <span title={cert.publicKeyHash}>{cert.publicKeyHash.slice(0, 24)}…</span>
+        </Fact>
       </dl>
-    </section>
+    </Card>
   );
 }
 
@@ -133,89 +119,56 @@ export function NodeDetail({ id }: { id: string }) {
         <Link href="/nodes">Nodes</Link> <span aria-hidden="true">/</span> <span aria-current="page">{host}</span>
       </nav>
       <PageHeader title={host} meta={<span className="mono">{node.id}</span>} actions={<NodeActions node={node} />} />
-      <section className="card" aria-labelledby="node-overview">
-        <h2 id="node-overview" className="card__title">
-          Overview
-        </h2>
+      <Card id="node-overview" title="Overview">
         <dl className="facts">
-          <div>
-            <dt>Status</dt>
-            <dd>
-              <NodeStatusBadge node={node} />
-              {node.status.message && <div className="sub">{node.status.message}</div>}
-            </dd>
-          </div>
-          <div>
-            <dt>Availability</dt>
-            <dd>
-              <AvailabilityBadge node={node} />
-            </dd>
-          </div>
-          <div>
-            <dt>Role</dt>
-            <dd data-testid="node-role">
-              {node.role.toLowerCase()}
-              {node.managerStatus?.leader && <span className="pill pill--accent pill--inline">leader</span>}
-              {node.spec.desiredRole !== node.role && <div className="sub">becoming {node.spec.desiredRole.toLowerCase()}</div>}
-            </dd>
-          </div>
-          <div>
-            <dt>Address</dt>
-            <dd className="mono">{node.status.addr || '—'}</dd>
-          </div>
+          <Fact term="Status">
+            <NodeStatusBadge node={node} />
+            {node.status.message && <div className="sub">{node.status.message}</div>}
+          </Fact>
+          <Fact term="Availability">
+            <AvailabilityBadge node={node} />
+          </Fact>
+          <Fact term="Role" valueTestId="node-role">
+            {node.role.toLowerCase()}
+            {node.managerStatus?.leader && <span className="pill pill--accent pill--inline">leader</span>}
+            {node.spec.desiredRole !== node.role && <div className="sub">becoming {node.spec.desiredRole.toLowerCase()}</div>}
+          </Fact>
+          <Fact term="Address" mono>
+            {node.status.addr || '—'}
+          </Fact>
           {node.managerStatus && (
-            <div>
-              <dt>Manager address</dt>
-              <dd className="mono">
-                {node.managerStatus.addr} <span className="sub">({node.managerStatus.reachability.toLowerCase()})</span>
-              </dd>
-            </div>
+            <Fact term="Manager address" mono>
+              {node.managerStatus.addr} <span className="sub">({node.managerStatus.reachability.toLowerCase()})</span>
+            </Fact>
           )}
-          <div>
-            <dt>Platform</dt>
-            <dd>{d ? `${d.platform.os}/${d.platform.architecture}` : '—'}</dd>
-          </div>
-          <div>
-            <dt>Resources</dt>
-            <dd>
-              {d ? (
-                <>
-                  {cpus(d.resources.nanoCpus)}, {bytes(d.resources.memoryBytes)}
-                  {Object.entries(d.resources.generic).map(([k, v]) => `, ${v} ${k}`)}
-                </>
-              ) : (
-                '—'
-              )}
-            </dd>
-          </div>
-          <div>
-            <dt>Engine</dt>
-            <dd className="mono">{d?.engine.engineVersion || '—'}</dd>
-          </div>
-          <div>
-            <dt>Executor</dt>
-            <dd data-testid="node-executor">{d?.executor ?? '—'}</dd>
-          </div>
-          <div>
-            <dt>Joined</dt>
-            <dd>
-              {formatUtc(node.meta.createdAt)} <span className="sub">({age(node.meta.createdAt, now)} ago)</span>
-            </dd>
-          </div>
-          <div>
-            <dt>Node labels</dt>
-            <dd>
-              <Labels labels={node.spec.annotations.labels} testId="node-labels" />
-            </dd>
-          </div>
-          <div>
-            <dt>Engine labels</dt>
-            <dd>
-              <Labels labels={d?.engine.labels} testId="engine-labels" />
-            </dd>
-          </div>
+          <Fact term="Platform">{d ? `${d.platform.os}/${d.platform.architecture}` : '—'}</Fact>
+          <Fact term="Resources">
+            {d ? (
+              <>
+                {cpus(d.resources.nanoCpus)}, {bytes(d.resources.memoryBytes)}
+                {Object.entries(d.resources.generic).map(([k, v]) => `, ${v} ${k}`)}
+              </>
+            ) : (
+              '—'
+            )}
+          </Fact>
+          <Fact term="Engine" mono>
+            {d?.engine.engineVersion || '—'}
+          </Fact>
+          <Fact term="Executor" valueTestId="node-executor">
+            {d?.executor ?? '—'}
+          </Fact>
+          <Fact term="Joined">
+            {formatUtc(node.meta.createdAt)} <span className="sub">({age(node.meta.createdAt, now)} ago)</span>
+          </Fact>
+          <Fact term="Node labels">
+            <Labels labels={node.spec.annotations.labels} testId="node-labels" />
+          </Fact>
+          <Fact term="Engine labels">
+            <Labels labels={d?.engine.labels} testId="engine-labels" />
+          </Fact>
         </dl>
-      </section>
+      </Card>
       <CertificateCard node={node} />
       <section aria-labelledby="node-tasks">
         <div className="section-header">

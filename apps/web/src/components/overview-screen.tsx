@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useMemo } from 'react';
 import { useEvents, useNodes, useReplicaCounts, useServices, useSynced } from '../live/hooks';
 import { clusterOverview, nodeName, type ServiceHealth } from '../live/selectors';
+import { Card } from './card';
 import { EmptyState, Loading } from './empty-state';
 import { EventList } from './event-list';
 import { nodeHref } from './node-badges';
@@ -45,10 +46,7 @@ export function OverviewScreen() {
     <>
       <PageHeader title="Overview" meta={`${o.nodes} node${o.nodes === 1 ? '' : 's'} · ${serviceTotal} service${serviceTotal === 1 ? '' : 's'}`} />
       <div className="overview">
-        <section className="card" aria-labelledby="ov-managers" data-testid="overview-managers">
-          <h2 className="card__title" id="ov-managers">
-            Managers and Raft
-          </h2>
+        <Card id="ov-managers" title="Managers and Raft" testId="overview-managers">
           <dl className="stats">
             <Stat label="Leader" value={o.leader ? nodeName(o.leader) : o.managers.some((m) => m.managerStatus) ? 'none' : 'n/a'} tone={o.leader ? 'ok' : o.managers.some((m) => m.managerStatus) ? 'error' : undefined} testId="stat-leader" />
             <Stat label="Reachable" value={o.reachable} tone="ok" testId="stat-reachable" />
@@ -70,15 +68,9 @@ export function OverviewScreen() {
               </li>
             ))}
           </ul>
-        </section>
+        </Card>
 
-        <section className="card" aria-labelledby="ov-nodes" data-testid="overview-nodes">
-          <div className="card__head">
-            <h2 className="card__title" id="ov-nodes">
-              Nodes
-            </h2>
-            <Link href="/nodes">All nodes</Link>
-          </div>
+        <Card id="ov-nodes" title="Nodes" testId="overview-nodes" aside={<Link href="/nodes">All nodes</Link>}>
           <dl className="stats">
             <Stat label="Ready" value={o.byStatus.READY} tone="ok" testId="stat-ready" />
             <Stat label="Down" value={o.byStatus.DOWN} tone={o.byStatus.DOWN ? 'error' : undefined} testId="stat-down" />
@@ -89,15 +81,9 @@ export function OverviewScreen() {
             <Stat label="Paused" value={o.byAvailability.PAUSE} tone={o.byAvailability.PAUSE ? 'warn' : undefined} testId="stat-pause" />
             <Stat label="Drained" value={o.byAvailability.DRAIN} tone={o.byAvailability.DRAIN ? 'warn' : undefined} testId="stat-drain" />
           </dl>
-        </section>
+        </Card>
 
-        <section className="card" aria-labelledby="ov-services" data-testid="overview-services">
-          <div className="card__head">
-            <h2 className="card__title" id="ov-services">
-              Services
-            </h2>
-            <Link href="/services">All services</Link>
-          </div>
+        <Card id="ov-services" title="Services" testId="overview-services" aside={<Link href="/services">All services</Link>}>
           <dl className="stats">
             <Stat label="Converged" value={o.services.converged.length} tone="ok" testId="stat-converged" />
             <Stat label="Updating" value={o.services.updating.length} tone={o.services.updating.length ? 'progress' : undefined} testId="stat-updating" />
@@ -126,21 +112,15 @@ export function OverviewScreen() {
           ) : (
             serviceTotal > 0 && <p className="muted ov-note">All services run their desired replicas.</p>
           )}
-        </section>
+        </Card>
 
-        <section className="card overview__events" aria-labelledby="ov-events" data-testid="overview-events">
-          <div className="card__head">
-            <h2 className="card__title" id="ov-events">
-              Recent events
-            </h2>
-            <Link href="/events">All events</Link>
-          </div>
+        <Card id="ov-events" title="Recent events" testId="overview-events" className="overview__events" aside={<Link href="/events">All events</Link>}>
           {recent.length === 0 ? (
             <EmptyState title="Nothing has changed since this tab opened" />
           ) : (
             <EventList events={recent} label="Recent events" compact />
           )}
-        </section>
+        </Card>
       </div>
     </>
   );

@@ -2,6 +2,7 @@
 import { formatDuration, type Service, type UpdateConfig } from '@swarm/shared';
 import { modeLabel, type ReplicaCounts } from '../live/selectors';
 import { DEFAULT_RESTART, DEFAULT_UPDATE } from '../lib/spec-defaults';
+import { Card } from './card';
 import { Fact } from './fact';
 import { ReplicaMeter } from './replica-meter';
 import { ScaleControl } from './scale-control';
@@ -26,10 +27,7 @@ export function ServiceFacts({ service, counts }: { service: Service; counts: Re
   const r = spec.task.restart ?? DEFAULT_RESTART;
   const job = spec.mode.kind === 'replicated-job' || spec.mode.kind === 'global-job';
   return (
-    <section className="card" aria-labelledby="svc-overview">
-      <h2 id="svc-overview" className="card__title">
-        Overview
-      </h2>
+    <Card id="svc-overview" title="Overview">
       <dl className="facts">
         <Fact term="Image">
           <span className="mono">{c.image}</span>
@@ -64,6 +62,6 @@ export function ServiceFacts({ service, counts }: { service: Service; counts: Re
           </>
         )}
       </dl>
-    </section>
+    </Card>
   );
 }

@@ -8,6 +8,7 @@ import { nodeName, taskDisplayName, tasksOfService } from '../live/selectors';
 import { isFresh } from '../live/rollout';
 import { formatUtc } from '../lib/cert';
 import { serviceHref } from '../lib/hrefs';
+import { Card } from './card';
 import { EmptyState, Loading } from './empty-state';
 import { nodeHref } from './node-badges';
 import { PageHeader } from './page-header';
@@ -76,10 +77,7 @@ function TaskDetail({ id }: { id: string }) {
           <strong>Not placed yet.</strong> <span data-testid="pending-reason">{st.err || st.message || 'waiting for the scheduler'}</span>
         </div>
       )}
-      <section className="card" aria-labelledby="task-status">
-        <h2 id="task-status" className="card__title">
-          Status
-        </h2>
+      <Card id="task-status" title="Status">
         <dl className="facts">
           <Fact term="State" testId="task-state-fact">
             <StateBadge state={st.state} /> <span className="muted">for <Age ts={st.timestamp} /></span>
@@ -107,11 +105,15 @@ function TaskDetail({ id }: { id: string }) {
           </Fact>
           <Fact term="Created">{formatUtc(task.meta.createdAt)}</Fact>
         </dl>
-      </section>
-      <section className="card" aria-labelledby="task-history">
-        <h2 id="task-history" className="card__title">
-          Status history <span className="sub">(as seen since this page opened)</span>
-        </h2>
+      </Card>
+      <Card
+        id="task-history"
+        title={
+          <>
+            Status history <span className="sub">(as seen since this page opened)</span>
+          </>
+        }
+      >
         <ol className="status-log" data-testid="status-log">
           {log.map((s) => (
             <li key={`${s.timestamp}-${s.state}`}>
@@ -123,7 +125,7 @@ function TaskDetail({ id }: { id: string }) {
             </li>
           ))}
         </ol>
-      </section>
+      </Card>
       <section aria-labelledby="task-slot">
         <div className="section-header">
           <h2 id="task-slot" className="section-header__title">

@@ -26,6 +26,11 @@ describe('joinCommand', () => {
     expect(joinArgs({ addr: 'a:1', token, hostname: '  ' })).toEqual(['-d', '/var/lib/swarmd', '--join-addr', 'a:1', '--join-token', token]);
     expect(joinCommand({ addr: 'a:1', token, stateDir: "/tmp/my dir's" })).toContain(`-d '/tmp/my dir'\\''s'`);
   });
+  it("appends a manager's extra flags after the token", () => {
+    expect(joinCommand({ addr: 'a:1', token }, ['--listen-remote-api', '10.0.0.12:4242'])).toBe(
+      `swarmd -d /var/lib/swarmd --join-addr a:1 --join-token ${token} --listen-remote-api 10.0.0.12:4242`,
+    );
+  });
   it('flags addresses other machines cannot dial', () => {
     expect(isLocalOnly('127.0.0.1:4242')).toBe(true);
     expect(isLocalOnly('0.0.0.0:4242')).toBe(true);
@@ -42,5 +47,10 @@ describe('installCommand', () => {
   });
   it('appends the hostname and a non-default state dir as installer flags', () => {
     expect(installCommand(line, { hostname: 'node-2', stateDir: '/srv/swarmd' })).toBe(`${line} --hostname node-2 --state-dir /srv/swarmd`);
+  });
+  it('appends extra installer flags last (a manager\'s remote API address)', () => {
+    expect(installCommand(`${line} --manager`, { hostname: 'm2' }, ['--listen-remote-api', '10.0.0.12:4242'])).toBe(
+      `${line} --manager --hostname m2 --listen-remote-api 10.0.0.12:4242`,
+    );
   });
 });

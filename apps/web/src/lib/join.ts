@@ -41,8 +41,9 @@ export function joinArgs({ addr, token, hostname, stateDir }: JoinCommandInput):
   return ['-d', stateDir?.trim() || DEFAULT_STATE_DIR, ...(name ? ['--hostname', name] : []), '--join-addr', addr, '--join-token', token];
 }
 
-export function joinCommand(input: JoinCommandInput): string {
-  return ['swarmd', ...joinArgs(input)].map(shellWord).join(' ');
+/** `extra`: flags appended as they are (e.g. a manager's `--listen-remote-api`). */
+export function joinCommand(input: JoinCommandInput, extra: readonly string[] = []): string {
+  return ['swarmd', ...joinArgs(input), ...extra].map(shellWord).join(' ');
 }
 
 /**
@@ -50,9 +51,13 @@ export function joinCommand(input: JoinCommandInput): string {
  * with the page's optional fields appended as installer flags: `--hostname`, and
  * `--state-dir` when it is not the default. Unchanged when both are left as is.
  */
-export function installCommand(line: string, { hostname, stateDir }: { hostname?: string | undefined; stateDir?: string | undefined }): string {
+export function installCommand(
+  line: string,
+  { hostname, stateDir }: { hostname?: string | undefined; stateDir?: string | undefined },
+  more: readonly string[] = [],
+): string {
   const name = hostname?.trim();
   const dir = stateDir?.trim();
-  const extra = [...(name ? ['--hostname', name] : []), ...(dir && dir !== DEFAULT_STATE_DIR ? ['--state-dir', dir] : [])];
+  const extra = [...(name ? ['--hostname', name] : []), ...(dir && dir !== DEFAULT_STATE_DIR ? ['--state-dir', dir] : []), ...more];
   return extra.length ? `${line} ${extra.map(shellWord).join(' ')}` : line;
 }
