@@ -1,10 +1,11 @@
 /**
  * Raft benchmark: three nodes as separate processes on loopback, fsync on,
  * 256-byte entries, default timing (tick 100 ms, election 10-20 ticks).
- *   npm run bench:raft -- [--json] [--kills 20] [--quick] [--latency-only [--rounds N]] [--trace]
+ *   npm run bench:raft -- [--json] [--kills 20] [--quick] [--latency-only [--rounds N]] [--throughput-only] [--trace]
  * With --json the last stdout line is one JSON object with the figures.
  * --latency-only: warm up, then only the 1,000/s open loop (N rounds); --trace adds a
- * per-stage breakdown of the commit path (see stages.ts) on stderr.
+ * per-stage breakdown of the commit path (see stages.ts) on stderr. --throughput-only: just
+ * the closed-loop runs. Each run also reports the CPU time the nodes used per 1,000 commits.
  * Load generators run inside the leader process (closed loop for throughput,
  * open loop for latency), so no client RPC hop is measured.
  */
@@ -19,6 +20,7 @@ const argv = process.argv.slice(2);
 const json = argv.includes('--json');
 const quick = argv.includes('--quick');
 const latencyOnly = argv.includes('--latency-only');
+const throughputOnly = argv.includes('--throughput-only');
 const tracing = argv.includes('--trace');
 const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 0) || 1;
 const kills = Number(argv[argv.indexOf('--kills') + 1] ?? 0) || (quick ? 5 : 20);
@@ -71,18 +73,30 @@ async function throughput(): Promise<number> {
   await l.call('load', { concurrency: 256, count: 5000, size: 256 }, 120_000); // warm-up
   const runs: number[] = [];
   for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const cpu0 = await cpuMs();
     const r = await l.call<{ ok: number; elapsedMs: number }>('load', { concurrency: 256, count: 40_000, size: 256 }, 300_000);
     runs.push((r.ok / r.elapsedMs) * 1000);
-    log(`throughput run ${i + 1}: ${runs.at(-1)!.toFixed(0)} commits/s`);
+    log(`throughput run ${i + 1}: ${runs.at(-1)!.toFixed(0)} commits/s; ${cpuReport(cpu0, await cpuMs(), r.ok)}`);
   }
   return median(runs);
+}
+
+/** CPU time (user + system, ms) each live node process has used so far. */
+async function cpuMs(): Promise<Map<string, number>> {
+  return new Map(await Promise.all(alive().map(async (p) => [p.id, (await p.call<{ cpuMs: number }>('status')).cpuMs] as const)));
+}
+function cpuReport(before: Map<string, number>, after: Map<string, number>, commits: number): string {
+  const per = [...after].map(([id, ms]) => `${id} ${(((ms - (before.get(id) ?? ms)) / commits) * 1000).toFixed(0)}`);
+  return `CPU ms per 1,000 commits: ${per.join(', ')} (load ${os.loadavg()[0]!.toFixed(2)})`;
 }
 
 async function latencyAt1000(): Promise<number> {
   const l = await leader();
   if (tracing) await Promise.all(alive().map((p) => p.call('trace', { on: true })));
+  const cpu0 = await cpuMs();
   const r = await l.call<{ ok: number; p50: number; p99: number; max: number }>('openLoad', { rate: 1000, seconds: quick ? 3 : 10, size: 256 }, 120_000);
   log(`open loop 1000/s: ${r.ok} ok, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`);
+  log(cpuReport(cpu0, await cpuMs(), r.ok));
   if (tracing) {
     const traces = new Map(await Promise.all(alive().map(async (p) => [p.id, await p.call<Trace>('trace', { on: false })] as const)));
     const b = breakdown(traces.get(l.id)!, [...traces].filter(([id]) => id !== l.id).map(([, t]) => t));
@@ -155,6 +169,11 @@ async function main(): Promise<void> {
     const result = { p99_ms_at_1000: p99s.map((x) => Number(x.toFixed(2))), load: os.loadavg().map((x) => Number(x.toFixed(2))) };
     if (json) console.log(JSON.stringify(result));
     else console.log(result);
+    return;
+  }
+  if (throughputOnly) {
+    const result = { commits_per_s_256: Math.round(await throughput()), load: os.loadavg().map((x) => Number(x.toFixed(2))) };
+    console.log(json ? JSON.stringify(result) : result);
     return;
   }
   const commits = await throughput();

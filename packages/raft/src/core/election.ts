@@ -28,16 +28,27 @@ export function tickElection(r: RaftState): void {
   }
 }
 
+/**
+ * Committed but unapplied entries include a conf change. Entries covered by a
+ * snapshot are not scanned (they may be compacted; the snapshot's configuration
+ * is already in force).
+ */
 function hasUnappliedConfChange(r: RaftState): boolean {
-  if (r.log.committed <= r.log.applied) return false;
-  const ents = r.log.slice(r.log.applied + 1, r.log.committed + 1, Number.MAX_SAFE_INTEGER);
+  const lo = Math.max(r.log.applied + 1, r.log.firstIndex());
+  if (r.log.committed < lo) return false;
+  const ents = r.log.slice(lo, r.log.committed + 1, Number.MAX_SAFE_INTEGER);
   return ents.some((e) => e.type === 'conf');
 }
 
-/** Start an election (or pre-election) unless this node cannot lead. */
+/**
+ * Start an election (or pre-election) unless this node cannot lead. Not while
+ * a snapshot received from a leader is being installed: the driver may tick or
+ * campaign while a Ready is still being persisted, and the entries between the
+ * applied index and the snapshot are then already compacted away.
+ */
 export function hup(r: RaftState, transfer: boolean): void {
   if (r.role.kind === 'leader' || !promotable(r)) return;
-  if (hasUnappliedConfChange(r)) return;
+  if (r.log.unstable.snapshot !== undefined || hasUnappliedConfChange(r)) return;
   if (r.cfg.preVote && !transfer) campaign(r, 'preVote', false);
   else campaign(r, 'vote', transfer);
 }

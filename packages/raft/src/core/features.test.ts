@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { committedIndex, voteResult } from './quorum.js';
 import type { Raft } from './raft.js';
 import type { ConfChange } from './types.js';
-import { drain, elect, ent, msg, newTestRaft } from '../testing/helpers.js';
+import { drain, elect, ent, msg, newTestRaft, storageWith } from '../testing/helpers.js';
 import { SimCluster } from '../testing/sim.js';
 
 const P3 = ['1', '2', '3'];
@@ -216,52 +216,88 @@ describe('bad input', () => {
   });
 });
 
-describe('takeCommitted (driver applies commits that arrive during an fsync)', () => {
-  const persist = (t: ReturnType<typeof newTestRaft>, rd: ReturnType<Raft['ready']>): void => {
+describe('asynchronous storage writes (several Readys in flight)', () => {
+  type T = ReturnType<typeof newTestRaft>;
+  const persist = (t: T, rd: ReturnType<Raft['ready']>): void => {
     t.storage.append(rd.entries);
     if (rd.hardState) t.storage.setHardState(rd.hardState);
   };
-  it('hands out committed entries up to the durable index, in order, once', () => {
+  const leader = (): { t: T; r: Raft; base: number } => {
     const t = newTestRaft('1', P3);
     elect(t);
     const r = t.raft;
     const base = r.r.log.lastIndex();
     for (const id of ['2', '3']) r.step(msg('appResp', id, '1', r.r.term, { index: base }));
     drain(t);
-    r.proposeBatch([enc.encode('a1'), enc.encode('a2')]);
-    const rdA = r.ready();
-    persist(t, rdA);
-    r.advance(rdA); // A (base+1..base+2) is durable
-    r.proposeBatch([enc.encode('b1')]);
-    const rdB = r.ready(); // B (base+3) is being persisted
-    expect(rdB.entries.map((e) => e.index)).toEqual([base + 3]);
-    // Acks for everything arrive during B's fsync: only what is durable here may be taken.
-    r.step(msg('appResp', '2', '1', r.r.term, { index: base + 3 }));
-    expect(r.r.log.committed).toBe(base + 3);
-    expect(r.takeCommitted(base + 2).map((e) => e.index)).toEqual([base + 1, base + 2]);
-    expect(r.takeCommitted(base + 2)).toEqual([]);
-    persist(t, rdB);
-    r.advance(rdB);
-    const next = r.ready();
-    expect(next.committed.map((e) => e.index)).toEqual([base + 3]); // nothing twice, nothing skipped
-    r.advance(next);
-    expect(r.status().applied).toBe(base + 3);
-  });
+    return { t, r, base };
+  };
 
-  it('takes nothing while entries handed out in a Ready are still unapplied', () => {
-    const t = newTestRaft('1', P3);
-    elect(t);
-    const r = t.raft;
-    const base = r.r.log.lastIndex();
+  it('a leader counts its own entries only once durable; two followers commit without it', () => {
+    const { t, r, base } = leader();
     r.proposeBatch([enc.encode('a1')]);
-    const rdA = r.ready();
+    const rdA = r.ready(); // being persisted
+    r.step(msg('appResp', '2', '1', r.r.term, { index: base + 1 }));
+    expect(r.r.log.committed).toBe(base); // leader (unsynced) + one follower is not a quorum
+    r.step(msg('appResp', '3', '1', r.r.term, { index: base + 1 }));
+    expect(r.r.log.committed).toBe(base + 1); // both followers are
+    expect(r.ready().committed.map((e) => e.index)).toEqual([base + 1]); // may be applied before rdA is durable
     persist(t, rdA);
     r.advance(rdA);
-    r.step(msg('appResp', '2', '1', r.r.term, { index: base + 1 }));
-    const rdC = r.ready(); // hands out base+1 for application
-    expect(rdC.committed.map((e) => e.index)).toContain(base + 1);
-    expect(r.takeCommitted(base + 1)).toEqual([]);
-    r.advance(rdC);
-    expect(r.status().applied).toBe(base + 1);
+    r.proposeBatch([enc.encode('b1')]);
+    const rdB = r.ready();
+    r.step(msg('appResp', '2', '1', r.r.term, { index: base + 2 }));
+    expect(r.r.log.committed).toBe(base + 1);
+    persist(t, rdB);
+    r.advance(rdB); // now the leader's own copy counts
+    expect(r.r.log.committed).toBe(base + 2);
+    const next = r.ready();
+    expect(next.committed.map((e) => e.index)).toEqual([base + 2]);
+    expect(next.messages.filter((m) => m.type === 'app').map((m) => [m.to, m.commit])).toEqual([
+      ['2', base + 2],
+      ['3', base + 2],
+    ]);
+  });
+
+  it('hands every entry and every committed entry out once, across Readys in flight', () => {
+    const { t, r, base } = leader();
+    r.proposeBatch([enc.encode('a1'), enc.encode('a2')]);
+    const rd1 = r.ready();
+    expect(r.hasReady()).toBe(false);
+    r.proposeBatch([enc.encode('b1')]);
+    const rd2 = r.ready();
+    expect(rd1.entries.map((e) => e.index)).toEqual([base + 1, base + 2]);
+    expect(rd2.entries.map((e) => e.index)).toEqual([base + 3]);
+    expect(rd2.hardState).toBeUndefined();
+    for (const id of ['2', '3']) r.step(msg('appResp', id, '1', r.r.term, { index: base + 3 }));
+    const rd3 = r.ready();
+    expect(rd3.entries).toEqual([]);
+    expect(rd3.committed.map((e) => e.index)).toEqual([base + 1, base + 2, base + 3]);
+    expect(rd3.hardState?.commit).toBe(base + 3);
+    for (const rd of [rd1, rd2, rd3]) {
+      persist(t, rd);
+      r.advance(rd);
+    }
+    expect(r.hasReady()).toBe(false);
+    expect(r.status().applied).toBe(base + 3);
+    expect(r.stableIndex()).toBe(base + 3);
+  });
+
+  it('a follower whose entries in flight are replaced by a new leader hands the replacements out again', () => {
+    const t = newTestRaft('1', P3, { storage: storageWith(P3, [1, 1], { term: 2 }) });
+    const r = t.raft;
+    r.step(msg('app', '2', '1', 2, { index: 2, logTerm: 1, entries: [ent(2, 3), ent(2, 4), ent(2, 5)], commit: 2 }));
+    const rd1 = r.ready(); // 3..5 of term 2 being persisted
+    expect(rd1.entries.map((e) => e.index)).toEqual([3, 4, 5]);
+    r.step(msg('app', '3', '1', 3, { index: 3, logTerm: 2, entries: [ent(3, 4)], commit: 3 }));
+    const rd2 = r.ready();
+    expect(rd2.entries.map((e) => [e.index, e.term])).toEqual([[4, 3]]);
+    persist(t, rd1);
+    r.advance(rd1); // its last entry was replaced: nothing is marked stable (3 will be, with rd2)
+    expect(r.stableIndex()).toBe(2);
+    persist(t, rd2);
+    r.advance(rd2);
+    expect(r.stableIndex()).toBe(4);
+    expect([1, 2, 3, 4].map((i) => r.r.log.term(i))).toEqual([1, 1, 2, 3]);
+    expect(t.storage.lastIndex()).toBe(4);
   });
 });

@@ -54,13 +54,14 @@ export function bcastHeartbeat(r: RaftState, context?: Uint8Array): void {
   for (const id of r.prs.keys()) if (id !== r.id) sendHeartbeat(r, id, context);
 }
 
-/** Append entries proposed on this leader; stamps term and index. Returns the last new index. */
+/**
+ * Append entries proposed on this leader; stamps term and index. Returns the
+ * last new index. They count as matched here only once durable (Raft.advance).
+ */
 export function appendEntries(r: RaftState, ents: readonly Pick<Entry, 'type' | 'data'>[]): number {
   let li = r.log.lastIndex();
   const stamped = ents.map((e): Entry => ({ term: r.term, index: ++li, type: e.type, data: e.data }));
   r.log.append(stamped);
-  r.prs.get(r.id)?.maybeUpdate(li);
-  maybeCommit(r);
   return li;
 }
 

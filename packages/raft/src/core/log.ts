@@ -119,8 +119,16 @@ export class RaftLog {
   stableSnapTo(i: number): void {
     this.unstable.stableSnapTo(i);
   }
+  /** Unstable entries not yet handed out for persistence. */
   unstableEntries(): Entry[] {
-    return this.unstable.entries.slice();
+    return this.unstable.pendingEntries();
+  }
+  /**
+   * The end of the log that is durable and agrees with stable storage (0 while
+   * a snapshot is pending): a snapshot of the applied state may be taken up to here.
+   */
+  stableIndex(): number {
+    return this.unstable.snapshot ? 0 : this.unstable.offset - 1;
   }
   hasNextEnts(): boolean {
     const off = Math.max(this.applying + 1, this.firstIndex());

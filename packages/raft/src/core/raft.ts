@@ -5,10 +5,16 @@
  *   hasReady()/ready() hand the queued work to the driver;
  *   advance(ready) tells the core that the driver persisted, sent and applied it.
  *
+ * Asynchronous storage writes (etcd's AsyncStorageWrites): the driver may take
+ * further Readys while earlier ones are still being persisted, and advances
+ * each one, in order, once it is durable. Entries handed out are not handed
+ * out again. A leader counts its own log towards commitment only up to what
+ * is durable (advanced), so a commit never rests on an unsynced local write.
+ *
  * Deterministic: no IO, no timers, no randomness except the injected rng.
  */
 import { hup, tickElection } from './election.js';
-import { appendEntries, bcastAppend, tickHeartbeat } from './leader.js';
+import { appendEntries, bcastAppend, maybeCommit, tickHeartbeat } from './leader.js';
 import { applyConfChange, checkConfChange, confState, transferLeadership } from './membership.js';
 import { leaderReadIndex } from './readindex.js';
 import { newState, type Config, type RaftState } from './state.js';
@@ -18,7 +24,6 @@ import {
   hardStateEqual,
   type ConfChange,
   type ConfState,
-  type Entry,
   type HardState,
   type Message,
   type NodeId,
@@ -196,21 +201,23 @@ export class Raft {
     return (
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
-      r.log.unstable.entries.length > 0 ||
-      r.log.unstable.snapshot !== undefined ||
+      r.log.unstable.hasPending() ||
       r.log.hasNextEnts() ||
       !hardStateEqual(this.hardState(), this.prevHard) ||
       !softEqual(this.softState(), this.prevSoft)
     );
   }
 
-  /** Collect pending work. Do not call again before advance(). */
+  /**
+   * Collect pending work. May be called again before advance() (the next Ready
+   * holds only what is new); advance every Ready, in order.
+   */
   ready(): Ready {
     const r = this.r;
     const hs = this.hardState();
     const ss = this.softState();
     const entries = r.log.unstableEntries();
-    const snapshot = r.log.unstable.snapshot;
+    const snapshot = r.log.unstable.snapshotInProgress ? undefined : r.log.unstable.snapshot;
     const committed = r.log.nextEnts();
     if (committed.length > 0) r.log.applying = committed[committed.length - 1]!.index;
     const hardChanged = !hardStateEqual(hs, this.prevHard);
@@ -226,13 +233,15 @@ export class Raft {
     };
     r.msgs = [];
     r.readStates = [];
+    r.log.unstable.acceptInProgress();
+    this.prevHard = hs;
+    this.prevSoft = ss;
     return rd;
   }
 
+  /** `rd` is durable (and its committed entries applied); call for every Ready, in order. */
   advance(rd: Ready): void {
     const log = this.r.log;
-    if (rd.hardState) this.prevHard = rd.hardState;
-    if (rd.softState) this.prevSoft = rd.softState;
     if (rd.snapshot) {
       log.stableSnapTo(rd.snapshot.meta.index);
       if (log.applied < rd.snapshot.meta.index) {
@@ -241,37 +250,34 @@ export class Raft {
       }
     }
     const last = rd.entries[rd.entries.length - 1];
-    if (last) log.stableTo(last.index, last.term);
+    if (last) {
+      log.stableTo(last.index, last.term);
+      this.selfDurable(last.index, last.term);
+    }
     const lastApplied = rd.committed[rd.committed.length - 1];
-    // (takeCommitted may already have gone further)
     if (lastApplied && lastApplied.index > log.applied) log.appliedTo(lastApplied.index);
   }
 
+  /** A leader's own entries up to (index, term) are durable: they count towards commitment now. */
+  private selfDurable(index: number, term: number): void {
+    const r = this.r;
+    if (r.role.kind !== 'leader' || !r.log.matchTerm(index, term)) return;
+    if (r.prs.get(r.id)?.maybeUpdate(index) && maybeCommit(r)) bcastAppend(r);
+  }
+
   /**
-   * The driver applied committed entries up to `index` (handed out in the current
-   * Ready) before calling advance(); lets it apply durable entries early.
+   * The driver applied the committed entries handed out so far up to `index`
+   * (before advancing their Ready: committed entries may be applied before
+   * the Ready's own entries are durable, since a quorum has them).
    */
   appliedTo(index: number): void {
     const log = this.r.log;
     if (index > log.applied && index <= log.applying) log.appliedTo(index);
   }
 
-  /**
-   * Committed entries that no Ready handed out yet, up to `durable` (the end of the
-   * log the driver knows is durable here); they count as applied at once. Lets a
-   * driver apply commits that arrive while it is still persisting a Ready, instead
-   * of after that fsync. Empty while entries handed out earlier are unapplied (order).
-   */
-  takeCommitted(durable: number): Entry[] {
-    const log = this.r.log;
-    if (log.applied < log.applying || log.unstable.snapshot !== undefined) return [];
-    const lo = Math.max(log.applying + 1, log.firstIndex());
-    const hi = Math.min(log.committed, durable);
-    if (hi < lo) return [];
-    const ents = log.slice(lo, hi + 1, log.maxApplyBytes);
-    const last = ents[ents.length - 1];
-    if (last) log.appliedTo(last.index);
-    return ents;
+  /** End of the log that is durable here (see RaftLog.stableIndex): snapshots may be taken up to it. */
+  stableIndex(): number {
+    return this.r.log.stableIndex();
   }
 
   status(): Status {

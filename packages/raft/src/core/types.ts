@@ -101,6 +101,11 @@ export interface ReadState {
  *  2. send `messages`;
  *  3. apply `committed` entries (and the snapshot, if set) to the state machine;
  *  4. call `advance(ready)`.
+ * Asynchronous writes: a driver may take the next Ready before advancing this one
+ * (advancing all in order), send a leader's `app`/`heartbeat`/`snap`/`timeoutNow`
+ * messages before persisting, and apply `committed` entries before persisting
+ * (they are committed: a quorum has them durably). Everything else in `messages`
+ * waits for this Ready's write, and a snapshot must be persisted before it is applied.
  * The core keeps no reference that the driver may mutate; the driver must not mutate the arrays.
  */
 export interface Ready {

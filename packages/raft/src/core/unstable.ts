@@ -1,13 +1,35 @@
 /**
  * The tail of the log (and possibly an incoming snapshot) that is not yet
  * persisted. `entries[i]` has index `offset + i`. Owned by RaftLog.
+ *
+ * Entries below `inProgress` (and the snapshot, once `snapshotInProgress`)
+ * were handed to the driver in a Ready and are being persisted: they are not
+ * handed out again, but stay here until the driver reports them durable.
  */
 import type { Entry, Snapshot } from './types.js';
 
 export class Unstable {
   snapshot: Snapshot | undefined = undefined;
   entries: Entry[] = [];
-  constructor(public offset: number) {}
+  /** First index not yet handed out for persistence. */
+  inProgress: number;
+  snapshotInProgress = false;
+  constructor(public offset: number) {
+    this.inProgress = offset;
+  }
+
+  /** Entries not yet handed out for persistence. */
+  pendingEntries(): Entry[] {
+    return this.entries.slice(this.inProgress - this.offset);
+  }
+  hasPending(): boolean {
+    return this.offset + this.entries.length > this.inProgress || (this.snapshot !== undefined && !this.snapshotInProgress);
+  }
+  /** Everything here was handed out in a Ready. */
+  acceptInProgress(): void {
+    this.inProgress = this.offset + this.entries.length;
+    if (this.snapshot) this.snapshotInProgress = true;
+  }
 
   maybeFirstIndex(): number | undefined {
     return this.snapshot ? this.snapshot.meta.index + 1 : undefined;
@@ -31,17 +53,25 @@ export class Unstable {
     if (gt === undefined || gt !== t || i < this.offset) return;
     this.entries = this.entries.slice(i + 1 - this.offset);
     this.offset = i + 1;
+    this.inProgress = Math.max(this.inProgress, this.offset);
   }
   stableSnapTo(i: number): void {
-    if (this.snapshot && this.snapshot.meta.index === i) this.snapshot = undefined;
+    if (this.snapshot && this.snapshot.meta.index === i) {
+      this.snapshot = undefined;
+      this.snapshotInProgress = false;
+    }
   }
   restore(s: Snapshot): void {
     this.offset = s.meta.index + 1;
+    this.inProgress = this.offset;
     this.entries = [];
     this.snapshot = s;
+    this.snapshotInProgress = false;
   }
   truncateAndAppend(ents: readonly Entry[]): void {
     const after = ents[0]!.index;
+    // Entries from `after` on are new (or replace ones being persisted): hand them out again.
+    this.inProgress = Math.min(this.inProgress, after);
     if (after === this.offset + this.entries.length) {
       for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {

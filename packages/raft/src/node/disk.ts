@@ -80,6 +80,24 @@ export class DiskStore {
     if (rd.hardState) this.storage.setHardState(rd.hardState);
   }
 
+  /**
+   * Persist several Readys without snapshots, taken in this order, as one WAL
+   * write (one fdatasync if any of them needs it): entries in order (a later
+   * Ready's entries may replace an earlier one's suffix; replay resolves that
+   * the same way), then the newest hard state. Then update the cache, in order.
+   */
+  async persistAll(rds: readonly Ready[]): Promise<void> {
+    if (rds.some((rd) => rd.snapshot)) throw new Error('persistAll: a Ready with a snapshot must be persisted alone');
+    const own = this.pending;
+    this.pending = undefined;
+    const entries = rds.length === 1 ? rds[0]!.entries : rds.flatMap((rd) => rd.entries);
+    const hard = rds.findLast((rd) => rd.hardState)?.hardState;
+    await this.wal.save(hard, entries, rds.some((rd) => rd.mustSync), own?.marker);
+    if (own) this.compacted(own);
+    for (const rd of rds) this.storage.append(rd.entries);
+    if (hard) this.storage.setHardState(hard);
+  }
+
   /** Bootstrap a brand-new node's log (conf entries committed at term 1). */
   async bootstrap(entries: readonly Entry[]): Promise<void> {
     const hs: HardState = { term: 1, vote: '', commit: entries.length };

@@ -1,11 +1,14 @@
 /**
- * The async driver around the pure core. The loop, per Ready:
- *   1. persist hard state + entries (+ snapshot), fdatasync  (disk.ts)
- *   2. send messages                                          (transport.ts)
- *   3. apply committed entries / snapshot to the state machine, resolve waits
- *   4. advance(); maybe take a snapshot and compact
- * Proposals arriving in the same turn of the event loop are batched into one
- * append, and everything that arrives while an fsync runs shares the next one.
+ * The async driver around the pure core (asynchronous storage writes, as etcd's
+ * AsyncStorageWrites). Readys are taken as soon as there is work:
+ *   1. at once: a leader's appends/heartbeats go out (transport.ts); committed
+ *      entries are applied and their proposals resolved; reads, role changes
+ *   2. queued for the disk: one WAL write + fdatasync at a time (disk.ts), holding
+ *      every Ready taken since the previous one started (group commit)
+ *   3. once durable, in order: responses and votes are sent, advance(); the
+ *      core then counts a leader's own entries towards a commit
+ * A leader's snapshot is persisted alone, after the writes before it, then restored.
+ * Proposals arriving in the same turn of the event loop are batched into one append.
  */
 import { Raft, notLeader, type ProposeError, type Result } from '../core/raft.js';
 import { decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../core/types.js';
@@ -72,7 +75,6 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       if (stopped) return;
       if (trace) traceMessage(m);
       const err = raft.step(m);
-      if (persisting && m.type === 'appResp') applyEarly();
       if (err === 'unknown-member' && !strangers.has(m.from)) {
         strangers.add(m.from); // warn once per sender; Raft.dropped keeps the counts
         log(`raft: dropping messages from ${m.from}: not a member of this cluster (removed, or from another cluster)`);
@@ -151,26 +153,6 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     return conf;
   }
 
-  /** The loop is waiting for a Ready's fsync. */
-  let persisting = false;
-  /** As leader in term `durableTerm`: the end of the log that is durable here (the leader never truncates it). */
-  let leaderDurable = 0;
-  let durableTerm = -1;
-
-  /**
-   * A follower's acknowledgement arrived while we fsync the next Ready: apply what
-   * it committed now (if durable here) instead of after that fsync.
-   */
-  function applyEarly(): void {
-    if (stopped || !raft.isLeader() || durableTerm !== raft.r.term) return;
-    const ents = raft.takeCommitted(leaderDurable);
-    if (ents.length === 0) return;
-    trace?.('commit', ents[ents.length - 1]!.index);
-    for (const e of ents) applyEntry(e);
-    trace?.('apply', applied);
-    resolveReads();
-  }
-
   function resolveReads(): void {
     for (let i = readWaits.length - 1; i >= 0; i--) {
       const w = readWaits[i]!;
@@ -181,48 +163,22 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     }
   }
 
-  async function handle(rd: Ready): Promise<void> {
-    // A leader may send appends before its own fsync (etcd does the same): its own
-    // acknowledgement only counts once this Ready is durable, because everything
-    // that depends on it (commit index, apply, client acks) comes after this await.
-    // Responses and votes always wait for the fsync.
+  /**
+   * What a Ready needs that does not wait for its fsync: a leader's appends,
+   * heartbeats and snapshots go out at once (its own log counts towards a commit
+   * only once durable, see Raft.advance); committed entries are applied at once
+   * (a quorum has them durably, even if this node does not yet); reads, role
+   * changes. Returns the messages that must wait (responses, votes).
+   */
+  function takeReady(rd: Ready): readonly Message[] {
     const lastNew = rd.entries[rd.entries.length - 1]?.index;
     if (trace && lastNew !== undefined) trace('append', lastNew);
-    if (trace && rd.committed.length > 0) trace('commit', rd.committed[rd.committed.length - 1]!.index);
-    const early = raft.isLeader() ? rd.messages.filter((m) => LEADER_EARLY.has(m.type)) : [];
-    if (early.length > 0) transport.send(early);
-    // Committed entries from earlier Readys are already durable here: apply them now
-    // rather than after this Ready's fsync (only entries in rd.entries must wait).
-    const firstNew = rd.entries[0]?.index ?? Number.MAX_SAFE_INTEGER;
-    let split = 0;
-    if (!rd.snapshot) while (split < rd.committed.length && rd.committed[split]!.index < firstNew) split++;
-    for (let i = 0; i < split; i++) applyEntry(rd.committed[i]!);
-    if (split > 0) raft.appliedTo(rd.committed[split - 1]!.index);
-    if (trace && split > 0) trace('apply', applied);
-    const asLeader = raft.isLeader();
-    const term = raft.r.term;
-    persisting = true;
-    try {
-      await disk.persist(rd);
-    } finally {
-      persisting = false;
+    let later = rd.messages;
+    if (raft.isLeader()) {
+      transport.send(rd.messages.filter((m) => LEADER_EARLY.has(m.type)));
+      later = rd.messages.filter((m) => !LEADER_EARLY.has(m.type));
     }
-    if (!asLeader || !raft.isLeader() || raft.r.term !== term) durableTerm = -1;
-    else if (lastNew !== undefined) {
-      leaderDurable = lastNew;
-      durableTerm = term;
-    }
-    if (trace && lastNew !== undefined) trace('persisted', lastNew);
-    transport.send(early.length > 0 ? rd.messages.filter((m) => !LEADER_EARLY.has(m.type)) : rd.messages);
-    if (rd.snapshot) {
-      restoreSnapshot(rd.snapshot);
-      applied = rd.snapshot.meta.index;
-      lastSnap = applied;
-      waits.dropUpTo(applied);
-      for (const [id, addr] of members) transport.setPeer(id, addr);
-    }
-    for (let i = split; i < rd.committed.length; i++) if (rd.committed[i]!.index > applied) applyEntry(rd.committed[i]!);
-    if (trace && rd.committed.length > 0) trace('apply', applied);
+    if (!rd.snapshot) applyCommitted(rd);
     for (const rs of rd.readStates) {
       const key = Buffer.from(rs.context).toString('hex');
       const resolve = reads.get(key);
@@ -234,26 +190,98 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       const c = { leader: rd.softState.leader, isLeader: rd.softState.role === 'leader', term: raft.r.term };
       for (const l of listeners) l(c);
     }
-    raft.advance(rd);
-    const bootstrapSingle = raft.r.voters.length === 1 && raft.r.voters[0] === o.id && raft.r.lead === '' && !o.join;
-    if (bootstrapSingle && raft.r.role.kind === 'follower') raft.campaign();
+    return later;
+  }
+
+  function applyCommitted(rd: Ready): void {
+    const last = rd.committed[rd.committed.length - 1];
+    if (!last) return;
+    trace?.('commit', last.index);
+    for (const e of rd.committed) if (e.index > applied) applyEntry(e);
+    raft.appliedTo(last.index);
+    trace?.('apply', applied);
     if (applied - lastSnap >= (o.snapshotInterval ?? 10_000)) snapshotNow();
   }
 
-  /** Snapshot at the applied index; the file is written in the background, off the commit path (disk.ts). */
+  /** `rd` is durable and what waited for it was sent: tell the core. Called in the order the Readys were taken. */
+  function finishReady(rd: Ready): void {
+    const lastNew = rd.entries[rd.entries.length - 1]?.index;
+    if (trace && lastNew !== undefined) trace('persisted', lastNew);
+    raft.advance(rd);
+    const bootstrapSingle = raft.r.voters.length === 1 && raft.r.voters[0] === o.id && raft.r.lead === '' && !o.join;
+    if (bootstrapSingle && raft.r.role.kind === 'follower') raft.campaign();
+    for (const w of stableWaits.splice(0)) w();
+    kick();
+  }
+
+  /**
+   * Readys taken but not yet durable. One WAL write (and fdatasync) at a time;
+   * everything taken meanwhile goes into the next one (group commit).
+   */
+  const queued: { rd: Ready; later: readonly Message[] }[] = [];
+  let writing = false;
+  let writer: Promise<void> = Promise.resolve();
+  async function writeQueued(): Promise<void> {
+    try {
+      while (queued.length > 0) {
+        const batch = queued.splice(0);
+        await disk.persistAll(batch.map((q) => q.rd));
+        transport.send(batch.length === 1 ? batch[0]!.later : batch.flatMap((q) => q.later)); // one frame per peer
+        for (const q of batch) finishReady(q.rd);
+      }
+    } finally {
+      // Cleared in the same turn the queue is seen empty: a Ready queued after this starts a new writer.
+      writing = false;
+    }
+  }
+  function startWriter(): void {
+    if (writing) return;
+    writing = true;
+    writer = writeQueued().catch(fatal);
+  }
+
+  /** A leader's snapshot replaces the log: persisted alone, after every write before it, then restored. */
+  async function installSnapshot(rd: Ready, snap: Snapshot): Promise<void> {
+    const later = takeReady(rd);
+    while (writing) await writer;
+    await disk.persist(rd);
+    restoreSnapshot(snap);
+    applied = snap.meta.index;
+    lastSnap = applied;
+    waits.dropUpTo(applied);
+    for (const [id, addr] of members) transport.setPeer(id, addr);
+    applyCommitted(rd);
+    transport.send(later);
+    finishReady(rd);
+  }
+
+  /**
+   * Snapshot at the applied index. The state is captured now; the file is written
+   * in the background, off the commit path (disk.ts), once the log is durable up to
+   * that index here (entries may be applied before they are durable locally).
+   */
   let snapshotting: Promise<void> | undefined;
+  const stableWaits: (() => void)[] = [];
   function snapshotNow(): void {
     if (applied <= lastSnap || snapshotting) return;
     const at = applied;
+    const conf = raft.confState();
+    const data = wrapSnapshot(members, sm.snapshot());
     trace?.('snapStart', at);
     lastSnap = at;
-    snapshotting = disk
-      .snapshot(at, raft.confState(), wrapSnapshot(members, sm.snapshot()), o.keepEntries ?? 500)
-      .then(
-        () => trace?.('snapEnd', at),
-        (e: unknown) => log(`raft: snapshot at ${at} failed: ${e instanceof Error ? e.message : String(e)}`),
-      )
+    snapshotting = (async () => {
+      while (raft.stableIndex() < at && !stopped) await new Promise<void>((res) => stableWaits.push(res));
+      if (stopped || at <= disk.storage.snapshot().meta.index) return;
+      await disk.snapshot(at, conf, data, o.keepEntries ?? 500);
+      trace?.('snapEnd', at);
+    })()
+      .catch((e: unknown) => log(`raft: snapshot at ${at} failed: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => (snapshotting = undefined));
+  }
+
+  function fatal(e: unknown): void {
+    log(`raft: fatal error in the node loop, stopping: ${e instanceof Error ? e.stack : String(e)}`);
+    void stop();
   }
 
   const loopDone = (async () => {
@@ -262,12 +290,15 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
         await new Promise<void>((res) => (wake = res));
         continue;
       }
-      await handle(raft.ready());
+      const rd = raft.ready();
+      if (rd.snapshot) await installSnapshot(rd, rd.snapshot);
+      else {
+        queued.push({ rd, later: takeReady(rd) });
+        startWriter();
+      }
     }
-  })().catch((e: unknown) => {
-    log(`raft: fatal error in the node loop, stopping: ${e instanceof Error ? e.stack : String(e)}`);
-    void stop();
-  });
+    while (writing) await writer;
+  })().catch(fatal);
 
   const ticker = setInterval(() => {
     raft.tick();
@@ -299,6 +330,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     clearInterval(ticker);
     kick();
     await loopDone;
+    for (const w of stableWaits.splice(0)) w();
     waits.cancelAll('raft: node stopped');
     for (const r of reads.values()) r({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
     for (const w of readWaits) w.resolve({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });

@@ -125,7 +125,7 @@ describe('gRPC transport: chunked snapshots', () => {
   });
 
   it('rejects a broken transfer with a clear warning, never applies it, and the sender sees an error', async () => {
-    const [pr] = await freePorts(1);
+    const pr = (await freePorts(1))[0]!;
     const got: Message[] = [];
     const warnings: string[] = [];
     const r = createGrpcTransport({ id: 'r', listen: `127.0.0.1:${pr}`, onMessage: (m) => got.push(m), warn: (w) => warnings.push(w) });
@@ -163,7 +163,7 @@ describe('gRPC transport: chunked snapshots', () => {
   });
 
   it('a new transfer from the same sender discards the older one', async () => {
-    const [pr] = await freePorts(1);
+    const pr = (await freePorts(1))[0]!;
     const got: Message[] = [];
     const r = createGrpcTransport({ id: 'r', listen: `127.0.0.1:${pr}`, onMessage: (m) => got.push(m) });
     open.push(r);

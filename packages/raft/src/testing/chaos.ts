@@ -22,7 +22,10 @@ export function runChaos(seed: number, phases = 8): ChaosResult {
   // One seed in three also changes membership (add learner/voter, promote, remove — leader included).
   const membership = seed % 3 === 1;
   const snapshotInterval = [0, 8, 25][Math.floor(seed / 3) % 3]!;
-  const c = new SimCluster({ ids, seed, snapshotInterval, keepEntries: 3 });
+  // One seed in four runs the real driver's asynchronous writes; one in four installs snapshots slowly.
+  const asyncWriteUnits = seed % 4 === 3 ? 30 : 0;
+  const slowSnapshotUnits = seed % 4 === 2 ? 80 : 0;
+  const c = new SimCluster({ ids, seed, snapshotInterval, keepEntries: 3, asyncWriteUnits, slowSnapshotUnits });
   const rng = c.rng;
   let next = 0;
   try {
@@ -47,7 +50,8 @@ export function runChaos(seed: number, phases = 8): ChaosResult {
     if (why) throw new Error(`did not converge: ${why}`);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`chaos seed ${seed} (size ${size}, snapshots every ${snapshotInterval}, membership ${membership}): ${msg}`, { cause: e });
+    const mode = `async writes ${asyncWriteUnits}, slow snapshots ${slowSnapshotUnits}`;
+    throw new Error(`chaos seed ${seed} (size ${size}, snapshots every ${snapshotInterval}, membership ${membership}, ${mode}): ${msg}`, { cause: e });
   }
   return { seed, size, acked: c.acked.size, checks: c.inv.checks, delivered: c.delivered };
 }

@@ -57,7 +57,11 @@ node.onLeadershipChange((c) => process.stderr.write(`[${cfg.id}] ${Date.now()} l
 
 function status(): object {
   const s = node.status();
-  return { id: s.id, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied, lastIndex: s.lastIndex, count: list?.values.length ?? digest!.count, digest: digest?.digest };
+  const cpu = process.cpuUsage();
+  return {
+    id: s.id, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied, lastIndex: s.lastIndex,
+    count: list?.values.length ?? digest!.count, digest: digest?.digest, cpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 function percentile(xs: number[], p: number): number {

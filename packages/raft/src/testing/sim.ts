@@ -4,7 +4,15 @@
  * with exactly what was persisted. Deterministic for a given seed.
  *
  * Persistence model: a node's Ready is persisted atomically before its
- * messages leave, so a crash loses only what was never handed out.
+ * messages leave, so a crash loses only what was never handed out. With
+ * `slowSnapshotUnits`, a Ready that installs a snapshot stays in flight that
+ * long (like the real driver's async fsync): meanwhile the node keeps
+ * receiving messages and ticking, and hands out no other Ready.
+ * With `asyncWriteUnits`, nodes behave like the real driver (node.ts): a Ready
+ * is taken at once (a leader's appends and heartbeats leave, committed entries
+ * are applied), its write takes 1..asyncWriteUnits units (writes finish in
+ * order, several may be in flight), and only then do its other messages leave
+ * and is it advanced. A crash loses every write in flight.
  */
 import { Raft } from '../core/raft.js';
 import { MemoryStorage } from '../core/storage.js';
@@ -31,7 +39,22 @@ export interface SimOptions {
   readonly storages?: ReadonlyMap<NodeId, MemoryStorage>;
   /** Initial configuration (default: all ids are voters). */
   readonly conf?: ConfState;
+  /** Time units a Ready carrying a snapshot takes to persist (0 = at once). */
+  readonly slowSnapshotUnits?: number;
+  /** Asynchronous writes: each Ready's write takes up to this many units (0 = synchronous). */
+  readonly asyncWriteUnits?: number;
 }
+
+/** A Ready being persisted: `taken` ones had their early part done when taken (asyncWriteUnits). */
+export interface SimWrite {
+  readonly rd: Ready;
+  readonly until: number;
+  readonly taken: boolean;
+  readonly later: readonly Message[];
+}
+
+/** What a leader sends before its own write is durable (as the real driver). */
+const EARLY = new Set<MessageType>(['app', 'heartbeat', 'snap', 'timeoutNow']);
 
 export interface NetFaults {
   drop: number;
@@ -48,6 +71,8 @@ export interface SimNode {
   values: string[];
   appliedIndex: number;
   snapshotIndex: number;
+  /** Readys being persisted, oldest first (slowSnapshotUnits, asyncWriteUnits). */
+  writes: SimWrite[];
 }
 
 /**
@@ -102,13 +127,15 @@ export class SimCluster {
       maxInflightMsgs: 64,
       maxSizePerMsg: 64 * 1024,
       tickUnits: 10,
+      slowSnapshotUnits: 0,
+      asyncWriteUnits: 0,
       conf: { voters: [...o.ids], learners: [] },
       ...given,
     };
     this.rng = mulberry32(o.seed);
     for (const id of o.ids) {
       const storage = storages?.get(id) ?? bootstrapStorage(this.opts.conf);
-      this.nodes.set(id, { id, raft: undefined, storage, values: [], appliedIndex: 0, snapshotIndex: 0 });
+      this.nodes.set(id, { id, raft: undefined, storage, values: [], appliedIndex: 0, snapshotIndex: 0, writes: [] });
       this.start(id);
     }
   }
@@ -130,7 +157,7 @@ export class SimCluster {
   /** Add a brand-new (empty) node to the simulation; it joins once a conf change adds it. */
   addNode(id: NodeId): void {
     const storage = new MemoryStorage();
-    this.nodes.set(id, { id, raft: undefined, storage, values: [], appliedIndex: 0, snapshotIndex: 0 });
+    this.nodes.set(id, { id, raft: undefined, storage, values: [], appliedIndex: 0, snapshotIndex: 0, writes: [] });
     this.start(id);
   }
 
@@ -138,6 +165,10 @@ export class SimCluster {
   start(id: NodeId): void {
     const n = this.node(id);
     const snap = n.storage.snapshot();
+    // A snapshot of applied entries may be newer than the persisted commit index (they are
+    // applied before they are durable here, asyncWriteUnits): it is committed (as disk.ts restores).
+    const hs = n.storage.hardState;
+    if (hs.commit < snap.meta.index) n.storage.setHardState({ ...hs, commit: snap.meta.index });
     n.values = snap.data.length > 0 ? (JSON.parse(dec.decode(snap.data)) as string[]) : [];
     n.appliedIndex = snap.meta.index;
     n.snapshotIndex = snap.meta.index;
@@ -159,6 +190,7 @@ export class SimCluster {
   /** Crash: volatile state is lost, persisted storage survives. */
   crash(id: NodeId): void {
     this.node(id).raft = undefined;
+    this.node(id).writes = []; // never persisted, their messages never sent
     this.queue = this.queue.filter((f) => f.m.to !== id);
   }
   restart(id: NodeId): void {
@@ -206,12 +238,57 @@ export class SimCluster {
     for (let again = true; again; ) {
       again = false;
       for (const n of this.nodes.values()) {
-        while (n.raft?.hasReady()) {
-          this.handleReady(n, n.raft.ready());
+        while (n.writes.length > 0 && n.writes[0]!.until <= this.now) {
+          const w = n.writes.shift()!;
+          if (w.taken) this.finishWrite(n, w);
+          else this.handleReady(n, w.rd);
+          again = true;
+        }
+        // A snapshot is persisted alone: nothing else is taken until it is.
+        while (n.raft?.hasReady() && !n.writes.some((w) => w.rd.snapshot)) {
+          this.take(n, n.raft.ready());
           again = true;
         }
       }
     }
+  }
+
+  private take(n: SimNode, rd: Ready): void {
+    const o = this.opts;
+    const after = n.writes[n.writes.length - 1]?.until ?? this.now;
+    if (rd.snapshot || o.asyncWriteUnits === 0) {
+      const delay = rd.snapshot ? o.slowSnapshotUnits : 0;
+      if (delay === 0 && n.writes.length === 0) this.handleReady(n, rd);
+      else n.writes.push({ rd, until: Math.max(after, this.now + delay), taken: false, later: [] });
+      return;
+    }
+    const raft = n.raft!;
+    if (rd.softState?.role === 'leader') this.inv.onLeader(n.id, raft.r.term, raft);
+    if (rd.entries.length > 0) this.inv.onAppend(n.id, raft, rd.entries);
+    let later = rd.messages;
+    if (raft.isLeader()) {
+      for (const m of rd.messages) if (EARLY.has(m.type)) this.enqueue(m);
+      later = rd.messages.filter((m) => !EARLY.has(m.type));
+    }
+    for (const e of rd.committed) this.apply(n, raft, e);
+    const last = rd.committed[rd.committed.length - 1];
+    if (last) raft.appliedTo(last.index);
+    const until = Math.max(after, this.now + 1 + Math.floor(this.rng() * o.asyncWriteUnits));
+    n.writes.push({ rd, until, taken: true, later });
+  }
+
+  /** A taken Ready's write is durable: persist it, send what waited, advance. */
+  private finishWrite(n: SimNode, w: SimWrite): void {
+    const raft = n.raft!;
+    const prevCommit = n.storage.hardState.commit;
+    n.storage.append(w.rd.entries);
+    if (w.rd.hardState) {
+      n.storage.setHardState(w.rd.hardState);
+      if (w.rd.hardState.commit > prevCommit) this.inv.onCommit(n.id, raft, prevCommit + 1, w.rd.hardState.commit);
+    }
+    for (const m of w.later) this.enqueue(m);
+    raft.advance(w.rd);
+    this.maybeSnapshot(n, raft);
   }
 
   private handleReady(n: SimNode, rd: Ready): void {
@@ -258,6 +335,7 @@ export class SimCluster {
   private maybeSnapshot(n: SimNode, raft: Raft): void {
     const every = this.opts.snapshotInterval;
     if (every <= 0 || n.appliedIndex - n.snapshotIndex < every) return;
+    if (n.appliedIndex > raft.stableIndex()) return; // applied before durable here (asyncWriteUnits): later
     const data = enc.encode(JSON.stringify(n.values));
     n.storage.createSnapshot(n.appliedIndex, raft.confState(), data);
     n.snapshotIndex = n.appliedIndex;
