@@ -2,8 +2,9 @@
  * Issue 5 benchmark: a replicated manager group of three real `swarmd`
  * processes (`--executor sim`, mutual TLS, fsync'd Raft logs) on 127.0.0.1,
  * driven through the control socket's tRPC API exactly as `swarmctl` would.
- *   npm run bench:ha -- [--json] [--trials 10] [--runs 3] [--create-runs 1] [--seconds 20] [--rate 200] [--only latency]
- *   (--only latency: just the scale open loop, api_write_p50_ms / api_write_p99_ms)
+ *   npm run bench:ha -- [--json] [--trials 10] [--runs 3] [--create-runs 1] [--seconds 20] [--rate 200] [--only latency] [--client trpc|wire|undici]
+ *   (--only latency: just the scale open loop, api_write_p50_ms / api_write_p99_ms;
+ *    --client: how the open loops send, bench/ha/client.ts: tRPC's client over node:http by default)
  *   SWARMD_BIN=<path to swarmd.js> benchmarks another build (before/after comparisons).
  *
  *   api_write_p50_ms / api_write_p99_ms: open loop at --rate writes/s for
@@ -13,8 +14,9 @@
  *     Raft → apply path is what is timed. Writes are scheduled at fixed instants
  *     and timed from the instant they were due (no coordinated omission). One
  *     warm-up of 2 s, then --runs runs; medians of the per-run figures. Each run
- *     also records every manager's CPU time (/proc) per acknowledged write
- *     (cpu_ms_per_write): less noisy than latency on a shared machine.
+ *     also records every manager's CPU time (/proc) per acknowledged write, and
+ *     this process's (cpu_ms_per_write): less noisy than latency on a shared machine.
+ *     BENCH_HA_WRITES=<file> writes every timed write's due instant and latency.
  *   api_create_p50_ms / api_create_p99_ms: the same with `service.create`
  *     (0 replicas, new names, so the store grows by rate × seconds services),
  *     --create-runs runs (default 1).
@@ -34,7 +36,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { type Cluster, type ProcNode, killAllStarted, startCluster } from '../../scripts/chaos-cluster.js';
 import { machine, median, report } from '../lib.js';
-import { dashboardReconnectTrial } from './dashboard.js';
+import { type ClientKind, writeClient } from './client.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {
@@ -55,6 +57,15 @@ if (ONLY !== undefined && ONLY !== 'latency') {
 }
 const LATENCY_ONLY = ONLY === 'latency';
 const POOL = 400;
+/** BENCH_HA_WRITES=<file>: every timed write's due instant (epoch ms) and latency, as JSON, for correlating slow writes. */
+const TRACE = process.env['BENCH_HA_WRITES'];
+/** How the open loops send (bench/ha/client.ts): tRPC's client over node:http (default), tRPC's wire format by hand, or undici. */
+const CLIENT = (argv.includes('--client') ? argv[argv.indexOf('--client') + 1] : 'trpc') as ClientKind;
+if (!['trpc', 'wire', 'undici'].includes(CLIENT)) {
+  console.error('usage: --client trpc|wire|undici');
+  process.exit(2);
+}
+const traced: [number, number][] = [];
 const WRITER_PERIOD_MS = 20;
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -90,21 +101,26 @@ async function openLoop(via: ProcNode, rate: number, seconds: number, tag: strin
   const lat: number[] = [];
   const errors: string[] = [];
   const inflight = new Set<Promise<void>>();
+  const client = writeClient(CLIENT, via.socket, via.client);
   const t0 = performance.now() + 50;
   for (let i = 0; i < total; i++) {
     const due = t0 + i * period;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    const write = pool ? via.client.service.scale.mutate({ ref: pool[i % pool.length]!, replicas: 0 }) : via.client.service.create.mutate({ spec: spec(`${tag}-${seq++}`) });
+    const write = pool ? client.scale(pool[i % pool.length]!, 0) : client.create(spec(`${tag}-${seq++}`));
     const p = write
       .then(
-        () => void lat.push(performance.now() - due),
+        () => {
+          lat.push(performance.now() - due);
+          if (TRACE) traced.push([Math.round(performance.timeOrigin + due), Math.round((performance.now() - due) * 10) / 10]);
+        },
         (e: Error) => void errors.push(e.message),
       )
       .finally(() => inflight.delete(p));
     inflight.add(p);
   }
   await Promise.all(inflight);
+  client.close();
   const elapsed = (performance.now() - t0) / 1000;
   return { ok: lat.length, failed: errors.length, p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat), achieved_per_s: lat.length / elapsed, errors: [...new Set(errors)].slice(0, 3) };
 }
@@ -191,9 +207,15 @@ async function main() {
     const cpu: Record<string, number>[] = [];
     for (let r = 0; r < RUNS; r++) {
       const c0 = cluster.managers.map((m) => cpuMs(m.pid()));
+      const self0 = process.cpuUsage();
       lat.push(await openLoop(follower, RATE, SECONDS, `lat${r}`, pool));
-      // CPU per acknowledged write on each manager: a load-independent view of the per-write cost.
-      cpu.push(Object.fromEntries(cluster.managers.map((m, i) => [`${m.name}${m === leader ? ' (leader)' : m === follower ? ' (via)' : ''}`, r1((cpuMs(m.pid()) - c0[i]!) / Math.max(1, lat.at(-1)!.ok))])));
+      // CPU per acknowledged write on each manager (and this load generator): a load-independent view of the per-write cost.
+      const n = Math.max(1, lat.at(-1)!.ok);
+      const self = process.cpuUsage(self0);
+      cpu.push({
+        ...Object.fromEntries(cluster.managers.map((m, i) => [`${m.name}${m === leader ? ' (leader)' : m === follower ? ' (via)' : ''}`, r1((cpuMs(m.pid()) - c0[i]!) / n)])),
+        client: r1((self.user + self.system) / 1000 / n),
+      });
       show(`open loop (scale) ${r + 1}/${RUNS}`, lat.at(-1)!);
       log(`  CPU ms per write: ${JSON.stringify(cpu.at(-1))}`);
     }
@@ -227,6 +249,7 @@ async function main() {
         latency_runs: RUNS,
         create_runs: CREATE_RUNS,
         rate_per_s: RATE,
+        client: CLIENT,
         seconds: SECONDS,
         refused_writes_after_kill_median: median(trials.map((t) => t.refusedAfter)),
         machine: { ...machine(), loadavg_start: load0.map(r1), loadavg_end: load1.map(r1) },
@@ -244,10 +267,15 @@ async function main() {
   }
   // The dashboard figure needs its own clusters (with dashboards), after the one above is gone.
   const reconnect: number[] = [];
-  for (let k = 0; k < (LATENCY_ONLY ? 0 : DASHBOARD_TRIALS); k++) {
-    reconnect.push(await dashboardReconnectTrial(k));
-    log(`dashboard ${k + 1}/${DASHBOARD_TRIALS}: the open page showed a write made after kill -9 of its manager in ${reconnect.at(-1)!.toFixed(0)} ms`);
+  if (!LATENCY_ONLY) {
+    // Loaded here, not at startup: Playwright would otherwise sit in this process's heap during the open loops.
+    const { dashboardReconnectTrial } = await import('./dashboard.js');
+    for (let k = 0; k < DASHBOARD_TRIALS; k++) {
+      reconnect.push(await dashboardReconnectTrial(k));
+      log(`dashboard ${k + 1}/${DASHBOARD_TRIALS}: the open page showed a write made after kill -9 of its manager in ${reconnect.at(-1)!.toFixed(0)} ms`);
+    }
   }
+  if (TRACE) fs.writeFileSync(TRACE, JSON.stringify(traced));
   const [figures, extra] = result!;
   report({ ...figures, dashboard_reconnect_ms: Math.round(median(reconnect)), dashboard_trials: DASHBOARD_TRIALS }, { ...extra, dashboard_reconnect_ms: reconnect.map(Math.round) });
 }

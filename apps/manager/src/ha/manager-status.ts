@@ -22,9 +22,11 @@ const same = (a: Status | undefined, b: Status | undefined) => JSON.stringify(a)
 
 export function startManagerStatus(store: Store, raft: Pick<RaftNode<unknown>, 'members' | 'reachable' | 'status'>, everyMs = 1000): Duty {
   let running: Promise<unknown> = Promise.resolve();
+  // Checked on a read first: most seconds nothing changed, and no write transaction is queued then.
+  const stale = () => store.view((tx) => tx.list('nodes').some((n) => !same(n.managerStatus, expectedManagerStatus(raft, n.id))));
   const sync = () =>
     (running = running.then(() =>
-      store.update((tx) => {
+      !stale() ? undefined : store.update((tx) => {
         for (const n of tx.list('nodes')) {
           const want = expectedManagerStatus(raft, n.id);
           if (same(n.managerStatus, want)) continue;

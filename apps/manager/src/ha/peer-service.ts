@@ -1,7 +1,9 @@
 /**
  * Manager-to-manager calls beside Raft itself, on the remote API port with
  * mutual TLS; only manager certificates are served:
- *   Propose(entry)      a follower's write, proposed by the leader → ApplyOutcome
+ *   ProposeStream       a follower's writes, proposed by the leader → ApplyOutcome each
+ *                       (one stream per follower and leader: propose-stream.ts)
+ *   Propose(entry)      the same as one unary call (managers without ProposeStream)
  *   Join({addr})        a manager that just got its certificate asks to become a Raft member
  * A non-leader answers FAILED_PRECONDITION "not the leader; leader is <addr>".
  * Messages are JSON (the entries already are).
@@ -11,6 +13,7 @@ import { z } from 'zod';
 import type { RaftNode } from '@swarm/raft';
 import { type Result, formatZodError } from '@swarm/shared';
 import type { ApplyOutcome } from '../store/replicated.js';
+import { type IdentifiableCall, StreamError, createProposeStreams, serveProposeStream } from './propose-stream.js';
 
 const json = {
   serialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
@@ -28,7 +31,8 @@ const method = (name: string, req: typeof json | typeof raw) => ({
   responseDeserialize: json.deserialize,
   originalName: name,
 });
-export const peerServiceDef = { Propose: method('Propose', raw), Join: method('Join', json) } as unknown as grpc.ServiceDefinition;
+const stream = { ...method('ProposeStream', raw), requestStream: true, responseStream: true, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize };
+export const peerServiceDef = { Propose: method('Propose', raw), Join: method('Join', json), ProposeStream: stream } as unknown as grpc.ServiceDefinition;
 
 const JoinRequest = z.object({ addr: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'host:port') });
 const OutcomeSchema = z.discriminatedUnion('kind', [
@@ -41,7 +45,7 @@ const MembersSchema = z.object({ members: z.record(z.string(), z.string()) });
 export interface PeerServiceDeps {
   raft: RaftNode<ApplyOutcome>;
   /** The calling manager's node ID, or a refusal. */
-  identifyManager(call: grpc.ServerUnaryCall<unknown, unknown>): Result<string, string>;
+  identifyManager(call: IdentifiableCall): Result<string, string>;
   log: (msg: string) => void;
 }
 
@@ -61,6 +65,9 @@ export function createPeerService(d: PeerServiceDeps): grpc.UntypedServiceImplem
     return who.value;
   };
   return {
+    ProposeStream(call: grpc.ServerDuplexStream<Buffer, Buffer>) {
+      serveProposeStream(call, { raft: d.raft, identifyManager: (c) => d.identifyManager(c), notLeader: () => notLeaderDetails(d.raft) });
+    },
     Propose(call: grpc.ServerUnaryCall<Buffer, unknown>, cb: grpc.sendUnaryData<unknown>) {
       if (guard(call, cb) === undefined) return;
       void d.raft.propose(new Uint8Array(call.request)).then((r) =>
@@ -84,7 +91,10 @@ export function createPeerService(d: PeerServiceDeps): grpc.UntypedServiceImplem
   };
 }
 
-type UnaryClient = grpc.Client & Record<'Propose' | 'Join', (req: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
+type UnaryClient = grpc.Client &
+  Record<'Propose' | 'Join', (req: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void> & {
+    ProposeStream(md: grpc.Metadata): grpc.ClientDuplexStream<Buffer, Buffer>;
+  };
 const PeersClient = grpc.makeGenericClientConstructor(peerServiceDef, 'Peers') as unknown as new (addr: string, c: grpc.ChannelCredentials, o?: grpc.ChannelOptions) => UnaryClient;
 
 /**
@@ -102,9 +112,26 @@ export function createPeerClients(creds: grpc.ChannelCredentials, dialAddress?: 
     new Promise<unknown>((resolve, reject) =>
       client(addr)[m](req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(new Error(`${addr}: ${e.details || e.message}`)) : resolve(r))),
     );
+  const streams = createProposeStreams((addr) => client(addr).ProposeStream(new grpc.Metadata()));
+  /** Leaders that answered UNIMPLEMENTED to ProposeStream (older managers): unary calls. */
+  const unaryOnly = new Set<string>();
+  /** The leader's outcome over the stream (or a unary call); rejects with "<addr>: <why>". */
+  const forward = async (addr: string, data: Uint8Array, timeoutMs: number): Promise<unknown> => {
+    if (unaryOnly.has(addr)) return call(addr, 'Propose', Buffer.from(data), timeoutMs);
+    try {
+      const a = await streams.send(addr, data, timeoutMs);
+      if ('e' in a) throw new Error(`${addr}: ${a.e.details}`);
+      return a.o;
+    } catch (e) {
+      // Not implemented there: the request never reached a handler, so sending it again is safe.
+      if (!(e instanceof StreamError) || e.code !== grpc.status.UNIMPLEMENTED) throw e;
+      unaryOnly.add(addr);
+      return call(addr, 'Propose', Buffer.from(data), timeoutMs);
+    }
+  };
   return {
     async propose(addr: string, data: Uint8Array, timeoutMs: number): Promise<ApplyOutcome> {
-      const answer = await call(addr, 'Propose', Buffer.from(data), timeoutMs).catch((e: Error) => {
+      const answer = await forward(addr, data, timeoutMs).catch((e: Error) => {
         throw new Error(`the leader did not answer (${e.message}); the write may or may not have been applied`);
       });
       const r = OutcomeSchema.safeParse(answer);
@@ -117,6 +144,7 @@ export function createPeerClients(creds: grpc.ChannelCredentials, dialAddress?: 
       return r.data.members;
     },
     close() {
+      streams.close();
       for (const c of clients.values()) c.close();
       clients.clear();
     },

@@ -16,6 +16,7 @@ import type { Logger } from '../lib/log.js';
 import { type ApplyOutcome, noQuorumMessage, replicatedProposer, storeStateMachine } from '../store/replicated.js';
 import { type Store, createStore } from '../store/store.js';
 import { type PeerClients, createPeerClients, createPeerService, peerServiceDef } from './peer-service.js';
+import type { IdentifiableCall } from './propose-stream.js';
 import { type DialAddress, peerRoutesFromEnv } from './test-routes.js';
 
 export interface RaftStoreOptions {
@@ -27,7 +28,7 @@ export interface RaftStoreOptions {
   /** Client credentials towards other managers (mutual TLS). */
   credentials: grpc.ChannelCredentials;
   /** The calling manager's node ID, or why the caller is refused (not a manager of this cluster). */
-  identifyManager(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<Buffer, Buffer>): Result<string, string>;
+  identifyManager(call: IdentifiableCall): Result<string, string>;
   /** A manager joining the cluster: any current member's address. Used only when the Raft log is empty. */
   joinAddr?: string | undefined;
   forceNewCluster?: boolean | undefined;

@@ -87,6 +87,13 @@ describe('fast tRPC path', () => {
     expect(bad.body?.error?.data.code).toBe('BAD_REQUEST');
   });
 
+  it('sends a content-length, not a chunked body', async () => {
+    const res = await fetch(`${fast}/trpc/echo${q({ n: 2 })}`);
+    const text = await res.text();
+    expect(res.headers.get('transfer-encoding')).toBeNull();
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+  });
+
   it('refuses malformed JSON with a parse error', async () => {
     const r = await send(fast, { method: 'POST', path: '/trpc/scale', body: '{"ref":' });
     expect(r.status).toBe(400);

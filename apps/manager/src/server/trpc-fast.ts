@@ -68,7 +68,7 @@ export function createFastTrpcHandler<Ctx>(o: FastTrpcOptions<Ctx>): (req: http.
       body = { error: getErrorShape({ config, ctx, error, input, path, type }) };
     }
     const json = JSON.stringify(transformTRPCResponse(config, body as never));
-    res.writeHead(getHTTPStatusCode(body as never), { vary: 'trpc-accept, accept', 'content-type': 'application/json' });
+    res.writeHead(getHTTPStatusCode(body as never), { vary: 'trpc-accept, accept', 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
     res.end(json);
   }
 }
