@@ -8,8 +8,10 @@
  *     (restart delay 0) → the service is whole again (3 RUNNING, the victim not among them)
  *   node_down_to_running_ms: kill -9 of a worker node (our side only) → its
  *     tasks RUNNING on another node
+ *   engine_alone_30_ms: the floor, no orchestrator: the same 30 containers created and
+ *     started directly (engine-alone.ts), measured in each round after Docker's side
  * Medians of BENCH_RUNS runs (default 3), ours and Docker's interleaved; both polled
- * every BENCH_POLL_MS (default 50).
+ * every BENCH_POLL_MS (default 50). The details give each round's load average.
  * Both sides use the host network (swarm mode cannot use `none`); BENCH_NETWORK=none
  * runs ours isolated, which costs a network namespace per container.
  */
@@ -17,7 +19,9 @@ import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { type Task, TaskState } from '@swarm/shared';
 import { type Node, startNode } from '../../apps/manager/test/harness.js';
+import { readFileSync } from 'node:fs';
 import { machine, median, report, until } from '../lib.js';
+import { engineAlone } from './engine-alone.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 /**
@@ -148,11 +152,15 @@ async function main(): Promise<void> {
   const a: Array<Awaited<ReturnType<typeof ours>>> = [];
   const b: Array<Awaited<ReturnType<typeof swarmMode>>> = [];
   const downs: number[] = [];
+  const alone: number[] = [];
+  const loads: string[] = [];
   try {
     await ours(node, 0); // warm-up
     for (let i = 1; i <= RUNS; i++) {
+      loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '));
       a.push(await ours(node, i));
       b.push(await swarmMode(i));
+      alone.push(await engineAlone(`${runLabel}-alone${i}`));
     }
   } finally {
     await node.stop().catch(() => {});
@@ -168,6 +176,7 @@ async function main(): Promise<void> {
     restart_ms: m(a.map((x) => x.restart)),
     docker_restart_ms: m(b.map((x) => x.restart)),
     node_down_to_running_ms: m(downs),
+    engine_alone_30_ms: m(alone),
   };
   const round = (xs: Array<Record<string, number>>) => xs.map((x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Math.round(v)])));
   report(
@@ -180,7 +189,7 @@ async function main(): Promise<void> {
       poll_ms: POLL_MS,
       network: NETWORK,
     },
-    { machine: machine(), ours: round(a), docker: round(b), node_down: downs.map(Math.round) },
+    { machine: machine(), ours: round(a), docker: round(b), engine_alone: alone.map(Math.round), load_before_each_round: loads, node_down: downs.map(Math.round) },
   );
 }
 

@@ -45,8 +45,12 @@ export interface Controller {
   prepare(signal: AbortSignal): Promise<OpResult>;
   /** Start it (and, with a health check, wait until healthy). STARTING → RUNNING. */
   start(signal: AbortSignal): Promise<OpResult>;
-  /** Resolve when it exits: ok on exit 0, fatal with exitCode otherwise. RUNNING → COMPLETE/FAILED. */
-  wait(signal: AbortSignal): Promise<OpResult>;
+  /**
+   * Resolve when it exits: ok on exit 0, fatal with exitCode otherwise. RUNNING → COMPLETE/FAILED.
+   * `onInfo` receives runtime details learned meanwhile (the docker executor's PID, which it asks
+   * for only once the engine is quiet); the task stays RUNNING.
+   */
+  wait(signal: AbortSignal, onInfo?: (info: RuntimeInfo) => void): Promise<OpResult>;
   /** Stop gracefully (SIGTERM, then SIGKILL after the grace period). → SHUTDOWN. */
   shutdown(signal: AbortSignal): Promise<OpResult>;
   /** Kill immediately. */

@@ -85,7 +85,8 @@ export function applyOutcome(current: TaskStatus, outcome: Outcome, now: number)
   return { kind: 'status', status: { ...base, state, message: f.message } };
 }
 
-function mergeRuntime(prev: TaskStatus['container'], info: RuntimeInfo | undefined): TaskStatus['container'] {
+/** The status's runtime details with `info` laid over them (undefined when there are none). */
+export function mergeRuntime(prev: TaskStatus['container'], info: RuntimeInfo | undefined): TaskStatus['container'] {
   const containerId = info?.containerId ?? prev?.containerId;
   const pid = info?.pid ?? prev?.pid;
   const exitCode = info?.exitCode ?? prev?.exitCode;

@@ -38,7 +38,7 @@ describe('status reporter', () => {
   });
 
   it('batches updates queued while a send is in flight', async () => {
-    const r = createReporter({ clock: manualClock() });
+    const r = createReporter({ clock: manualClock(), holdMs: 0 });
     const s = fakeSender();
     r.setSender(s.send);
     r.report('a', st(S.ACCEPTED));
@@ -51,6 +51,31 @@ describe('status reporter', () => {
       { taskId: 'a', status: st(S.PREPARING) },
       { taskId: 'b', status: st(S.ACCEPTED) },
     ]);
+  });
+
+  it('holds states before RUNNING for holdMs, unless an urgent state comes first', async () => {
+    const clock = manualClock();
+    const r = createReporter({ clock, holdMs: 200 });
+    const s = fakeSender();
+    r.setSender(s.send);
+    r.report('a', st(S.ACCEPTED));
+    r.report('b', st(S.PREPARING));
+    expect(s.calls).toHaveLength(0);
+    clock.advance(199);
+    expect(s.calls).toHaveLength(0);
+    clock.advance(1);
+    expect(s.calls.map((c) => c.updates.map((u) => u.taskId))).toEqual([['a', 'b']]);
+    s.calls[0]!.answer(ok(undefined));
+    await tick();
+    r.report('a', st(S.STARTING));
+    r.report('b', st(S.RUNNING)); // urgent: sent at once, with what was held
+    expect(s.calls[1]!.updates).toEqual([
+      { taskId: 'a', status: st(S.STARTING) },
+      { taskId: 'b', status: st(S.RUNNING) },
+    ]);
+    s.calls[1]!.answer(ok(undefined));
+    await r.idle();
+    expect(clock.pending()).toBe(0); // the hold was cancelled
   });
 
   it('retries failed sends after a backoff until acknowledged, keeping newer states', async () => {

@@ -3,9 +3,16 @@
  * latest state wins, a lower state than one already queued or acknowledged is
  * dropped — and sends batches through the current session, retrying until the
  * dispatcher acknowledges. With no session, statuses wait in the queue.
+ *
+ * RUNNING and every later state are sent at once (the manager decides on them:
+ * replacements, updates, what the user waits for). The states before RUNNING
+ * (ACCEPTED … STARTING) only inform, so they wait up to `holdMs` (default
+ * 200 ms) to go with the next batch: a converge's create phase then costs the
+ * manager a few status writes (each a Raft commit with an fsync, competing with
+ * the engine that is creating the containers) instead of one per create.
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type Result, type TaskStatus } from '@swarm/shared';
+import { TaskState, systemClock, type Clock, type Result, type TaskStatus } from '@swarm/shared';
 
 export interface StatusUpdate {
   taskId: string;
@@ -31,17 +38,27 @@ export interface ReporterOptions {
   logger?: Logger;
   maxBatch?: number;
   retryMs?: { initial: number; max: number };
+  /** How long a state before RUNNING may wait for company (default 200 ms; 0 = send at once). */
+  holdMs?: number;
 }
+
+/** States the manager acts on: sent without waiting. */
+export const isUrgent = (s: TaskStatus): boolean => s.state >= TaskState.RUNNING;
 
 export function createReporter(opts: ReporterOptions = {}): Reporter {
   const clock = opts.clock ?? systemClock;
   const maxBatch = opts.maxBatch ?? 1000;
   const retry = opts.retryMs ?? { initial: 100, max: 2000 };
+  const holdMs = opts.holdMs ?? 200;
+  const sendsAtOnce = (s: TaskStatus) => holdMs <= 0 || isUrgent(s);
   const queue = new Map<string, TaskStatus>();
   const acked = new Map<string, number>();
   let send: SendStatuses | undefined;
   let inflight = false;
   let retryTimer: { cancel(): void } | undefined;
+  /** Pending while only states before RUNNING are queued: they are sent when it fires, or with an urgent one. */
+  let holdTimer: { cancel(): void } | undefined;
+  let urgentQueued = false;
   let failures = 0;
   let closed = false;
   let idleWaiters: Array<() => void> = [];
@@ -51,7 +68,22 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
     const ackedState = acked.get(taskId) ?? -1;
     if (status.state < queuedState || status.state < ackedState) return false;
     queue.set(taskId, status);
+    if (sendsAtOnce(status)) urgentQueued = true;
     return true;
+  };
+
+  /** Starts the hold for a queue of non-urgent states, or ends it once something urgent is queued. */
+  const arm = () => {
+    if (urgentQueued) {
+      holdTimer?.cancel();
+      holdTimer = undefined;
+    } else if (!holdTimer && queue.size > 0) {
+      holdTimer = clock.setTimeout(() => {
+        holdTimer = undefined;
+        urgentQueued = queue.size > 0;
+        void pump();
+      }, holdMs);
+    }
   };
 
   const settleIdle = () => {
@@ -63,12 +95,15 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
 
   async function pump(): Promise<void> {
     if (closed || inflight || retryTimer || !send || queue.size === 0) return settleIdle();
+    if (!urgentQueued) return arm();
     const batch: StatusUpdate[] = [];
     for (const [taskId, status] of queue) {
       batch.push({ taskId, status });
       queue.delete(taskId);
       if (batch.length >= maxBatch) break;
     }
+    urgentQueued = [...queue.values()].some(sendsAtOnce);
+    arm();
     inflight = true;
     let r: Result<void, string>;
     try {
@@ -82,6 +117,7 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
       for (const u of batch) if (u.status.state > (acked.get(u.taskId) ?? -1)) acked.set(u.taskId, u.status.state);
     } else {
       for (const u of batch) enqueue(u.taskId, u.status);
+      urgentQueued = queue.size > 0; // a retry sends everything
       const delay = Math.min(retry.initial * 2 ** failures, retry.max);
       failures++;
       opts.logger?.debug({ err: r.error, delay, n: batch.length }, 'status report failed; retrying');
@@ -95,7 +131,9 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
 
   return {
     report(taskId, status) {
-      if (enqueue(taskId, status)) void pump();
+      if (!enqueue(taskId, status)) return;
+      arm();
+      void pump();
     },
     setSender(s) {
       send = s;
@@ -107,6 +145,7 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
     forget(taskId) {
       queue.delete(taskId);
       acked.delete(taskId);
+      if (queue.size === 0) urgentQueued = false;
       settleIdle();
     },
     pending: () => queue.size + (inflight ? 1 : 0),
@@ -118,6 +157,8 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
       closed = true;
       retryTimer?.cancel();
       retryTimer = undefined;
+      holdTimer?.cancel();
+      holdTimer = undefined;
     },
   };
 }

@@ -6,8 +6,8 @@
  */
 import type { Logger } from 'pino';
 import { TaskState, invariant, taskStateName, type Clock, type Task, type TaskStatus } from '@swarm/shared';
-import type { Controller } from '../exec/executor.js';
-import { applyOutcome, step, type ControllerOp } from '../exec/step.js';
+import type { Controller, RuntimeInfo } from '../exec/executor.js';
+import { applyOutcome, mergeRuntime, step, type ControllerOp } from '../exec/step.js';
 
 export interface TaskRunner {
   readonly id: string;
@@ -62,6 +62,13 @@ export function startTaskRunner(initial: Task, initialStatus: TaskStatus, deps: 
     deps.onStatus(task, status);
   };
 
+  /** Runtime details a running task's controller learned later (a PID): same state, same timestamp. */
+  const learn = (info: RuntimeInfo) => {
+    if (closed || status.state !== TaskState.RUNNING) return;
+    const container = mergeRuntime(status.container, info);
+    if (container && JSON.stringify(container) !== JSON.stringify(status.container)) setStatus({ ...status, container });
+  };
+
   /** After a restart, a container that is already running is RUNNING, whatever we last recorded. */
   async function adopt(): Promise<void> {
     if (status.state < TaskState.READY || status.state >= TaskState.RUNNING) return;
@@ -87,7 +94,7 @@ export function startTaskRunner(initial: Task, initialStatus: TaskStatus, deps: 
       }
       const abort = new AbortController();
       op = { name: action.op, abort };
-      const r = await controller[action.op](abort.signal);
+      const r = action.op === 'wait' ? await controller.wait(abort.signal, learn) : await controller[action.op](abort.signal);
       op = undefined;
       if (closed && !r.ok && r.error.kind === 'aborted') break;
       const next = applyOutcome(

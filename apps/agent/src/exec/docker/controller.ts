@@ -1,15 +1,17 @@
 /**
  * Docker controller for one task. The container is found by the task-ID label
  * (adoption after an agent restart), created with `createOptions`, and watched
- * through the executor's shared event stream, never by polling.
+ * through the executor's shared event stream, never by polling. A container it
+ * creates costs the engine two calls (create, start): see `startFresh`.
  */
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { LABEL, err, ok, type Result, type Task } from '@swarm/shared';
-import { aborted, done, fatal, temporary, type Controller, type ExecFailure, type Observed, type OpResult } from '../executor.js';
+import { err, ok, type Result, type Task } from '@swarm/shared';
+import { aborted, done, fatal, temporary, type Controller, type ExecFailure, type Observed, type OpResult, type RuntimeInfo } from '../executor.js';
 import type { ContainerIndex } from './container-index.js';
-import { dockerMessage, isConnectionError, statusCode } from './engine.js';
-import { eventQueue, type EngineEvent, type EventHub } from './events.js';
+import { dockerMessage, isConnectionError, observedOf, pull, statusCode } from './engine.js';
+import { eventQueue, watchContainer, type EventHub } from './events.js';
+import type { EngineQuiet } from './quiet.js';
 import { type DefaultNetwork, createOptions, exitMessage, graceSeconds, hasHealthcheck } from './spec.js';
 
 export interface DockerControllerDeps {
@@ -23,18 +25,26 @@ export interface DockerControllerDeps {
   index: ContainerIndex;
   /** Shared by the node's controllers: when the engine last answered. */
   engine?: { lastOk?: number };
+  /** Shared by the node's controllers: creates and starts in flight; a PID is asked for once there are none. */
+  quiet?: EngineQuiet;
 }
 
 /** How long an engine that stopped answering is waited for (steps retried every second) before tasks fail. */
 export const ENGINE_RESTART_GRACE_MS = 60_000;
 
 type Inspect = Docker.ContainerInspectInfo;
+type Queue = ReturnType<typeof eventQueue>;
 
 export function createDockerController(task: Task, deps: DockerControllerDeps): Controller {
   const { docker, events } = deps;
   let containerId: string | undefined;
   /** This controller created the container and has not started it yet. */
   let justCreated = false;
+  /** The event subscription a fresh start opened, kept for `wait`. */
+  let held: Queue | undefined;
+  /** The PID of a container started fresh is asked for once, when the engine is quiet. */
+  let learning: Promise<void> | undefined;
+  const busy = <T>(p: Promise<T>): Promise<T> => (deps.quiet ? deps.quiet.busy(p) : p);
   /**
    * An engine that cannot be reached (restarting dockerd) is a temporary error: the step is retried
    * every second until the engine answers, then the container is re-inspected and its real state
@@ -73,7 +83,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     const opts = createOptions(task, deps.extraLabels, deps.network);
     const attempt = async (): Promise<OpResult | { missingImage: string }> => {
       try {
-        containerId = (await docker.createContainer(opts)).id;
+        containerId = (await busy(docker.createContainer(opts))).id;
         deps.index.record(task.id, containerId);
         justCreated = true;
         return done({ containerId });
@@ -97,41 +107,93 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     return 'missingImage' in second ? fatal(second.missingImage) : second;
   }
 
-  /** Waits on the event queue for a terminal or health event. */
-  async function watch(q: ReturnType<typeof eventQueue>, signal: AbortSignal, untilHealthy: boolean): Promise<OpResult | 'lost'> {
-    for (;;) {
-      const e: EngineEvent | undefined = await q.next(signal);
-      if (!e) return aborted();
-      if (e.action === 'lost') return 'lost';
-      if (e.action === 'die') {
-        const code = Number(e.attributes['exitCode'] ?? -1);
-        return code === 0 ? done({ containerId: e.id, exitCode: 0 }) : fatal(exitMessage(code), { exitCode: code, containerId: e.id });
-      }
-      if (e.action === 'health_status: unhealthy') return fatal('container unhealthy', { containerId: e.id });
-      if (untilHealthy && e.action === 'health_status: healthy') return done({ containerId: e.id });
-    }
-  }
-
   /**
-   * `docker start` unless the container already ran. A container this controller has just created is
-   * known to be fresh, so it is started without an inspect first.
+   * `docker start` of a container this controller has just created: subscribed first, then
+   * started, and no inspect. The subscription is kept for `wait` (`held`), so a container that
+   * dies at once is still seen, and a converge costs the engine two calls per task (create + start).
+   * Without a health check the task is RUNNING when the start returns. Its PID is asked for by
+   * `wait` once the engine is quiet (`learnPid`), not while it is busiest starting containers.
    */
-  async function startOnce(): Promise<OpResult | undefined> {
-    if (!justCreated) {
-      const found = await find();
-      if (!found.ok) return fail(found.error);
-      if (!found.value) return fatal('container not found');
-      const st = found.value.State;
-      if (st.Running || st.Status === 'exited' || st.Status === 'dead') return undefined;
+  async function startFresh(signal: AbortSignal): Promise<OpResult> {
+    const id = containerId!;
+    const q = eventQueue(events, id);
+    const connected = await events.ready();
+    if (!connected.ok) {
+      q.close();
+      return restarting() ? temporary(connected.error) : fatal(connected.error);
     }
     justCreated = false;
-    const id = containerId!;
+    try {
+      await busy(docker.getContainer(id).start());
+      if (deps.engine) deps.engine.lastOk = Date.now();
+    } catch (e) {
+      if (statusCode(e) !== 304) {
+        q.close();
+        return fail(e, { containerId: id });
+      }
+    }
+    if (!hasHealthcheck(task)) {
+      hold(q);
+      return done({ containerId: id });
+    }
+    const r = await watchContainer(q, signal, true);
+    if (r === 'lost' || !r.ok) {
+      q.close();
+      return r === 'lost' ? observe(signal, true, false) : r;
+    }
+    hold(q);
+    return r;
+  }
+
+  /** Keeps `q` for the next `wait`, replacing (and closing) an older one. */
+  function hold(q: Queue | undefined): void {
+    if (held && held !== q) held.close();
+    held = q;
+  }
+
+  /** `docker start` of a container found (not created) by this controller, unless it already ran. */
+  async function startFound(): Promise<OpResult | undefined> {
+    const found = await find();
+    if (!found.ok) return fail(found.error);
+    if (!found.value) return fatal('container not found');
+    const st = found.value.State;
+    if (st.Running || st.Status === 'exited' || st.Status === 'dead') return undefined;
+    const id = found.value.Id;
     try {
       await docker.getContainer(id).start();
     } catch (e) {
       if (statusCode(e) !== 304) return fail(e, { containerId: id });
     }
     return undefined;
+  }
+
+  /** `wait` on the subscription `start` kept: no inspect needed, nothing was missed since the start. */
+  async function waitHeld(q: Queue, signal: AbortSignal, onInfo?: (info: RuntimeInfo) => void): Promise<OpResult | 'lost'> {
+    const waiting = new AbortController(); // ends the PID lookup with this wait
+    const end = () => waiting.abort();
+    signal.addEventListener('abort', end, { once: true });
+    if (onInfo && deps.quiet) learning ??= learnPid(waiting.signal, onInfo);
+    try {
+      const r = await watchContainer(q, signal, false);
+      if (r === 'lost' || r.ok || r.error.kind !== 'aborted') hold(undefined);
+      return r;
+    } finally {
+      signal.removeEventListener('abort', end);
+      end();
+    }
+  }
+
+  /** One inspect for the PID of a container started fresh, once the engine is quiet (tried again by a later wait if it fails). */
+  async function learnPid(signal: AbortSignal, onInfo: (info: RuntimeInfo) => void): Promise<void> {
+    let pid = 0;
+    if (await deps.quiet!.wait(signal)) {
+      const found = await find();
+      if (found.ok && found.value?.State.Running && !signal.aborted) {
+        pid = found.value.State.Pid;
+        onInfo({ containerId: found.value.Id, pid });
+      }
+    }
+    if (!pid) learning = undefined;
   }
 
   /** Shared by start (untilHealthy) and wait: subscribe, (start,) inspect, then watch. */
@@ -148,7 +210,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
         const connected = await events.ready();
         if (!connected.ok) return restarting() ? temporary(connected.error) : fatal(connected.error);
         if (start) {
-          const failed = await startOnce();
+          const failed = await startFound();
           if (failed) return failed;
         }
         const fresh = await find(); // current state and PID
@@ -164,7 +226,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
         const health = (st as { Health?: { Status?: string } }).Health?.Status;
         if (health === 'unhealthy') return fatal('container unhealthy', { containerId: c.Id });
         if (untilHealthy && (health === 'healthy' || !hasHealthcheck(task))) return done({ containerId: c.Id, pid });
-        const r = await watch(q, signal, untilHealthy);
+        const r = await watchContainer(q, signal, untilHealthy);
         if (r !== 'lost') return r.ok ? { ok: true, value: { ...r.value, pid: r.value.pid ?? pid } } : r;
       } finally {
         q.close();
@@ -174,6 +236,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
 
   return {
     async prepare() {
+      void events.ready(); // connect the event stream while containers are created, not when the first starts
       const found = await find();
       if (!found.ok) return fail(found.error);
       if (found.value) return done({ containerId: found.value.Id });
@@ -181,14 +244,19 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     },
 
     start(signal) {
-      return observe(signal, true, true);
+      return justCreated ? startFresh(signal) : observe(signal, true, true);
     },
 
-    wait(signal) {
+    async wait(signal, onInfo) {
+      if (held) {
+        const r = await waitHeld(held, signal, onInfo);
+        if (r !== 'lost') return r;
+      }
       return observe(signal, false, false);
     },
 
     async shutdown() {
+      hold(undefined);
       const found = await find();
       if (!found.ok) return fail(found.error);
       const c = found.value;
@@ -216,6 +284,7 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     },
 
     async remove() {
+      hold(undefined);
       const found = await find();
       if (!found.ok) return fail(found.error);
       if (!found.value) return done();
@@ -232,28 +301,11 @@ export function createDockerController(task: Task, deps: DockerControllerDeps): 
     async inspect(): Promise<Result<Observed, ExecFailure>> {
       const found = await find();
       if (!found.ok) return { ok: false, error: { kind: 'fatal', message: dockerMessage(found.error, deps.engineAddr) } };
-      const c = found.value;
-      if (!c) return ok({ kind: 'absent' });
-      const info = { containerId: c.Id, pid: c.State.Pid };
-      if (c.State.Running) return ok({ kind: 'running', info });
-      if (c.State.Status === 'created') return ok({ kind: 'created', info });
-      return ok({ kind: 'exited', info: { ...info, exitCode: c.State.ExitCode } });
+      return ok(observedOf(found.value));
     },
 
-    close() {},
+    close() {
+      hold(undefined);
+    },
   };
-}
-
-async function pull(docker: Docker, image: string): Promise<Result<void, string>> {
-  try {
-    const stream = await docker.pull(image);
-    return await new Promise((resolve) => {
-      docker.modem.followProgress(stream, (e: Error | null, output: Array<{ error?: string }>) => {
-        const streamErr = output?.find((o) => o.error)?.error;
-        resolve(e || streamErr ? err(String(e?.message ?? streamErr)) : ok(undefined));
-      });
-    });
-  } catch (e) {
-    return err(dockerMessage(e));
-  }
 }

@@ -73,7 +73,9 @@ describe('docker executor', () => {
     expect(c.Config.Env).toContain('FOO=bar');
     expect(c.Config.WorkingDir).toBe('/tmp');
     expect(c.Config.Hostname).toBe('h1');
-    expect(stateOf(worker, t.id)?.container).toMatchObject({ containerId: c.Id, pid: c.State.Pid });
+    // RUNNING as soon as the start returns (no inspect); the PID follows once the engine is quiet.
+    await eventually(() => expect(stateOf(worker, t.id)?.container).toEqual({ containerId: c.Id, pid: c.State.Pid }));
+    expect(log.states(t.id).at(-1)).toBe(S.RUNNING);
   });
 
   it('sees `docker kill` through the event stream: FAILED with exit code 137', async () => {

@@ -1,5 +1,7 @@
 /** Engine connection and error helpers shared by the docker executor's parts. */
 import Docker from 'dockerode';
+import { err, ok, type Result } from '@swarm/shared';
+import type { Observed } from '../executor.js';
 
 export const DEFAULT_ENGINE_ADDR = 'unix:///var/run/docker.sock';
 
@@ -34,4 +36,28 @@ export const statusCode = (e: unknown): number | undefined => (e as DockerError 
 export function isConnectionError(e: unknown): boolean {
   const code = (e as DockerError | null)?.code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'EACCES';
+}
+
+/** `docker pull`, waiting for the whole progress stream (its last error, if any, is the failure). */
+export async function pull(docker: Docker, image: string): Promise<Result<void, string>> {
+  try {
+    const stream = await docker.pull(image);
+    return await new Promise((resolve) => {
+      docker.modem.followProgress(stream, (e: Error | null, output: Array<{ error?: string }>) => {
+        const streamErr = output?.find((o) => o.error)?.error;
+        resolve(e || streamErr ? err(String(e?.message ?? streamErr)) : ok(undefined));
+      });
+    });
+  } catch (e) {
+    return err(dockerMessage(e));
+  }
+}
+
+/** What an inspect (or its absence) says about a task's container. */
+export function observedOf(c: Docker.ContainerInspectInfo | undefined): Observed {
+  if (!c) return { kind: 'absent' };
+  const info = { containerId: c.Id, pid: c.State.Pid };
+  if (c.State.Running) return { kind: 'running', info };
+  if (c.State.Status === 'created') return { kind: 'created', info };
+  return { kind: 'exited', info: { ...info, exitCode: c.State.ExitCode } };
 }

@@ -8,7 +8,9 @@ import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { err, ok, type Result } from '@swarm/shared';
+import { aborted, done, fatal, type OpResult } from '../executor.js';
 import { dockerMessage } from './engine.js';
+import { exitMessage } from './spec.js';
 
 export interface EngineEvent {
   /** `die`, `kill`, `start`, `health_status: healthy`, … or `lost` (stream broke). */
@@ -139,4 +141,22 @@ export function eventQueue(hub: EventHub, containerId: string) {
     },
     close: unsubscribe,
   };
+}
+
+/**
+ * Waits on a container's event queue for its end (die: ok on exit 0, else fatal with the exit
+ * code), an unhealthy report, or (untilHealthy) a healthy one; 'lost' when the stream broke.
+ */
+export async function watchContainer(q: ReturnType<typeof eventQueue>, signal: AbortSignal, untilHealthy: boolean): Promise<OpResult | 'lost'> {
+  for (;;) {
+    const e = await q.next(signal);
+    if (!e) return aborted();
+    if (e.action === 'lost') return 'lost';
+    if (e.action === 'die') {
+      const code = Number(e.attributes['exitCode'] ?? -1);
+      return code === 0 ? done({ containerId: e.id, exitCode: 0 }) : fatal(exitMessage(code), { exitCode: code, containerId: e.id });
+    }
+    if (e.action === 'health_status: unhealthy') return fatal('container unhealthy', { containerId: e.id });
+    if (untilHealthy && e.action === 'health_status: healthy') return done({ containerId: e.id });
+  }
 }

@@ -9,6 +9,7 @@ import { createContainerIndex } from './container-index.js';
 import { createDockerController } from './controller.js';
 import { DEFAULT_ENGINE_ADDR, connectEngine } from './engine.js';
 import { createEventHub } from './events.js';
+import { createEngineQuiet } from './quiet.js';
 
 export interface DockerExecutorOptions {
   /** `unix:///var/run/docker.sock` (default) or `tcp://host:port`. */
@@ -27,7 +28,8 @@ export function createDockerExecutor(opts: DockerExecutorOptions = {}): Executor
   const labelFilter = [`${LABEL.managed}=true`, ...Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`)];
   const events = createEventHub(docker, labelFilter, engineAddr, opts.logger);
   const index = createContainerIndex(docker, labelFilter);
-  const deps = { docker, events, index, engineAddr, extraLabels, network: opts.network ?? 'none', engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
+  const quiet = createEngineQuiet();
+  const deps = { docker, events, index, quiet, engineAddr, extraLabels, network: opts.network ?? 'none', engine: {} as { lastOk?: number }, ...(opts.logger ? { logger: opts.logger } : {}) };
 
   return {
     name: 'docker',
