@@ -23,6 +23,10 @@ export interface SimNodesOptions {
   concurrency?: number;
   describe?: (i: number) => Partial<NodeDescription>;
   onProgress?: (joined: number) => void;
+  /** Index of the first node (hostnames sim-<first>…): several processes share one cluster. */
+  first?: number;
+  /** Where the agents' state dirs go (a fresh dir under it; default the OS temp dir). */
+  tmpPrefix?: string;
 }
 
 export interface SimNodes {
@@ -42,15 +46,20 @@ export function simDescription(i: number, over: Partial<NodeDescription> = {}): 
 }
 
 export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-nodes-'));
+  const dir = fs.mkdtempSync(opts.tmpPrefix ?? path.join(os.tmpdir(), 'sim-nodes-'));
+  const first = opts.first ?? 0;
   const agents: Agent[] = [];
   const ids: string[] = [];
   const logger = pino({ level: 'error' });
   let next = 0;
   const one = async (i: number) => {
-    // A join can time out when the machine is saturated: retry a few times.
+    // A join can time out when the machine is saturated: retry, backing off (a shared 2-core machine
+    // can stall the manager for tens of seconds).
     let joined = await joinCluster({ addr: opts.addr, token: opts.token });
-    for (let attempt = 1; !joined.ok && attempt < 5; attempt++) joined = await joinCluster({ addr: opts.addr, token: opts.token });
+    for (let attempt = 1; !joined.ok && attempt < 30; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * attempt)));
+      joined = await joinCluster({ addr: opts.addr, token: opts.token });
+    }
     if (!joined.ok) throw new Error(`sim node ${i}: ${joined.error}`);
     const sec = joined.value;
     const description = simDescription(i, opts.describe?.(i));
@@ -71,7 +80,7 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   };
   await Promise.all(
     Array.from({ length: opts.concurrency ?? 8 }, async () => {
-      while (next < opts.count) await one(next++);
+      while (next < opts.count) await one(first + next++);
     }),
   );
   return {

@@ -93,6 +93,7 @@ async function startDispatcher({ store, raft, sec, trust, clock, log }: DutiesDe
       if (p.kind === 'node') return ok(p.nodeId);
       return err(p.kind === 'join' ? 'a join certificate can only request a node certificate' : p.reason);
     },
+    identityPerConnection: true, // peerOf reads only the mutual-TLS peer certificate
     log: (m) => log.child({ component: 'dispatcher' }).info(m),
   });
   if (boot.ok) d.expect(boot.value.unknown);

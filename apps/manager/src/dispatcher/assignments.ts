@@ -11,6 +11,10 @@ import type { NodeEvents } from './router.js';
 
 /** What the agent acts on; a change to anything else is a status echo. */
 const agentView = (t: Task) => JSON.stringify([t.spec, t.desiredState, t.specVersion, t.nodeId, t.serviceAnnotations]);
+/** Same view as the last one sent: by reference first (a status write keeps the other fields), else by value. */
+const sameView = (a: Task, b: Task) =>
+  (a.spec === b.spec && a.desiredState === b.desiredState && a.specVersion === b.specVersion && a.nodeId === b.nodeId && a.serviceAnnotations === b.serviceAnnotations) ||
+  agentView(a) === agentView(b);
 const visible = (t: Task) => t.status.state >= TaskState.ASSIGNED;
 
 export interface AssignmentStream {
@@ -29,7 +33,8 @@ export function openAssignments(opts: {
   const { store, nodeId, send } = opts;
   const batchMs = opts.batchMs ?? 10;
   const maxBatch = opts.maxBatch ?? 100;
-  const sent = new Map<string, string>();
+  /** The task as last sent (or snapshotted) for each task on the node. */
+  const sent = new Map<string, Task>();
   let seq = 0;
   let pending = new Map<string, AssignmentChange>();
   let timer: NodeJS.Timeout | undefined;
@@ -55,9 +60,10 @@ export function openAssignments(opts: {
         continue;
       }
       if (!visible(t)) continue;
-      const view = agentView(t);
-      if (sent.get(t.id) === view && t.status.state > TaskState.ASSIGNED) continue; // status echo
-      sent.set(t.id, view);
+      const prev = sent.get(t.id);
+      const echo = !!prev && t.status.state > TaskState.ASSIGNED && sameView(prev, t);
+      sent.set(t.id, t); // the newest version: the older one can be collected
+      if (echo) continue;
       queue({ action: 'UPDATE', task_id: t.id, task_json: JSON.stringify(t) });
     }
   };
@@ -65,7 +71,7 @@ export function openAssignments(opts: {
   // Subscribe and take the snapshot in the same synchronous turn: nothing is missed or doubled.
   const unsubscribe = opts.events.onTasks(nodeId, onTasks);
   const tasks = store.view((tx) => tx.tasksByNode(nodeId)).filter(visible);
-  for (const t of tasks) sent.set(t.id, agentView(t));
+  for (const t of tasks) sent.set(t.id, t);
   send({
     type: 'COMPLETE',
     applies_to: 0,

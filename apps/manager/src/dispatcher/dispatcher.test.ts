@@ -395,6 +395,44 @@ describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
     expect((await a.next()).changes).toEqual([{ action: 'REMOVE', task_id: 'a1', task_json: '' }]);
   });
 
+  it("with identity per connection, calls on a session's own connection skip identify (re-verified every 30 s); others do not", async () => {
+    let calls = 0;
+    const d2 = createDispatcher({
+      store, clock, rng: seededRng(2), managerId: () => 'mgr', managers: () => [], identityPerConnection: true,
+      identify: (call) => {
+        calls++;
+        const id = call.metadata.get('x-test-node-id')[0];
+        return id ? ok(String(id)) : err('no node identity');
+      },
+    });
+    const s2 = new grpc.Server();
+    s2.addService(loadDispatcherService(), d2.implementation);
+    const port = await new Promise<number>((resolve, reject) => s2.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const Ctor = clientCtor() as unknown as new (a: string, c: grpc.ChannelCredentials, o?: object) => Client;
+    const own = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    const other = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    try {
+      const stream = own.Session({ node_id: 'w1', description_json: JSON.stringify(description('host-w1')), session_id: '' }, as('w1'));
+      streams.push(stream);
+      const sessionId = (await collect(stream).next()).session_id;
+      expect(calls).toBe(1);
+      for (let i = 0; i < 80; i++) {
+        clock.advance(400); // 32 s in all, beating well within the grace
+        expect((await unary<{ period_ms: number }>((cb) => own.Heartbeat({ session_id: sessionId }, as('w1'), cb))).err).toBeNull();
+      }
+      expect(calls).toBe(2); // one re-verification after 30 s
+      expect((await unary<{ period_ms: number }>((cb) => other.Heartbeat({ session_id: sessionId }, as('w1'), cb))).err).toBeNull();
+      expect(calls).toBe(3);
+      const stolen = await unary<{ period_ms: number }>((cb) => other.Heartbeat({ session_id: sessionId }, as('w2'), cb));
+      expect(stolen.err).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: 'session belongs to another node' });
+    } finally {
+      own.close();
+      other.close();
+      await d2.stop();
+      s2.forceShutdown();
+    }
+  });
+
   it('Assignments with a bad session is INVALID_ARGUMENT', async () => {
     const err = await openAssignments('bogus').done();
     expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);

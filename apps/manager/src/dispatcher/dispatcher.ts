@@ -30,10 +30,20 @@ export interface DispatcherDeps {
   managers: () => Array<{ node_id: string; addr: string; weight: number }>;
   /** Who is calling: the node ID from the peer certificate, or why not. */
   identify: (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) => Result<string, string>;
+  /**
+   * `identify` depends only on the connection (the mutual-TLS peer certificate), not on the call: then a
+   * heartbeat or status report on the connection that opened the session is that session's node, and
+   * the certificate is re-read at most every REVERIFY_MS instead of on every call (grpc-js parses it
+   * again per call: the top manager function in the scale benchmark's profiles).
+   */
+  identityPerConnection?: boolean;
   log?: (msg: string) => void;
 }
 
-interface Session { id: string; nodeId: string; close: () => void; streams: Set<() => void> }
+interface Session { id: string; nodeId: string; close: () => void; streams: Set<() => void>; peer: string; verifiedAt: number }
+
+/** How long a session's connection is trusted without reading its certificate again. */
+export const REVERIFY_MS = 30_000;
 
 export interface Dispatcher {
   implementation: grpc.UntypedServiceImplementation;
@@ -52,6 +62,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? (() => {});
   const sessions = new Map<string, Session>();
+  /** The open session of each node (at most one), so finding it never scans every session. */
+  const byNode = new Map<string, Session>();
   /** SwarmKit's registration limit: more than 3 sessions within 8 s of each other is refused. */
   const registrations = new Map<string, { count: number; last: number }>();
   const registrationAllowed = (nodeId: string): boolean => {
@@ -68,7 +80,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const nodeWriter = createNodeWriter({ store });
 
   const markDown = async (nodeId: string, message: string) => {
-    for (const s of [...sessions.values()]) if (s.nodeId === nodeId) s.close();
+    byNode.get(nodeId)?.close();
     await nodeWriter.write(nodeId, (n) => (n.status.state === 'DOWN' ? undefined : { ...n, status: { ...n.status, state: 'DOWN', message } }));
     log(`node ${nodeId} is down: ${message}`);
   };
@@ -83,11 +95,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** The caller's session; it must belong to the node the caller's certificate names. */
   const sessionOf = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, id: string): Session => {
+    const known = sessions.get(id);
+    // The session's own connection (its stream is open on it, so the address is not reused), recently verified.
+    if (known && deps.identityPerConnection && call.getPeer() === known.peer && clock.now() - known.verifiedAt < REVERIFY_MS) return known;
     const who = deps.identify(call);
     if (!who.ok) throw status(grpc.status.PERMISSION_DENIED, who.error);
     const s = sessions.get(id);
     if (!s) throw status(grpc.status.INVALID_ARGUMENT, 'session invalid');
     if (s.nodeId !== who.value) throw status(grpc.status.PERMISSION_DENIED, 'session belongs to another node');
+    if (call.getPeer() === s.peer) s.verifiedAt = clock.now();
     return s;
   };
   // A removed node loses its sessions at once.
@@ -96,7 +112,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (c.table !== 'nodes' || c.action !== 'delete') continue;
       heartbeats.forget(c.object.id);
       lastSession.delete(c.object.id);
-      for (const s of [...sessions.values()]) if (s.nodeId === c.object.id) s.close();
+      byNode.get(c.object.id)?.close();
     }
   });
 
@@ -131,17 +147,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (!deleted) send(node);
     });
     // One session per node: a new one replaces the old (an agent that reconnected).
-    for (const old of [...sessions.values()]) if (old.nodeId === nodeId) old.close();
+    byNode.get(nodeId)?.close();
     const streams = new Set<() => void>();
     const close = () => {
       if (sessions.get(id) !== entry) return;
       sessions.delete(id);
+      if (byNode.get(nodeId) === entry) byNode.delete(nodeId);
       unsubscribe();
       for (const end of streams) end();
       call.end();
     };
-    const entry: Session = { id, nodeId, close, streams };
+    const entry: Session = { id, nodeId, close, streams, peer: call.getPeer(), verifiedAt: clock.now() };
     sessions.set(id, entry);
+    byNode.set(nodeId, entry);
     // The agent went away (its connection dropped: crash, kill -9, network). A live agent opens a new
     // session within ~100 ms (its backoff restarts at 0 after an established session), so the node gets
     // one heartbeat period instead of the full grace to come back before it is DOWN. (SwarmKit waits
@@ -149,7 +167,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const lost = () => {
       const wasOpen = sessions.get(id) === entry;
       close();
-      if (wasOpen && ![...sessions.values()].some((s) => s.nodeId === nodeId)) heartbeats.beat(nodeId, SESSION_LOST_GRACE);
+      if (wasOpen && !byNode.has(nodeId)) heartbeats.beat(nodeId, SESSION_LOST_GRACE);
     };
     call.on('cancelled', lost);
     call.on('error', lost);

@@ -25,7 +25,7 @@ export function createStatusBatcher(opts: { store: Store; clock: Clock; managerI
         const t = tx.get('tasks', id);
         if (!t) continue;
         const forward = status.state > t.status.state;
-        const sameStateNews = status.state === t.status.state && (status.message !== t.status.message || status.err !== t.status.err);
+        const sameStateNews = status.state === t.status.state && (status.message !== t.status.message || status.err !== t.status.err || (status.container?.pid ?? 0) !== (t.status.container?.pid ?? 0));
         if (!forward && !sameStateNews) continue;
         const runningAt = t.runningAt ?? (status.state === TaskState.RUNNING ? tx.now : undefined);
         tx.update('tasks', { ...t, ...(runningAt !== undefined ? { runningAt } : {}), status: { ...status, appliedBy: opts.managerId(), appliedAt: tx.now } });

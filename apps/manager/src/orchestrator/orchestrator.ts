@@ -71,6 +71,10 @@ function removeOrphans(tx: WriteTx, serviceId: string): void {
 export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
   const { store } = deps;
   const clock = deps.clock ?? systemClock;
+  const updating = (serviceId: string) => {
+    const st = store.view((tx) => tx.get('services', serviceId))?.updateStatus?.state;
+    return st !== undefined && st !== 'completed' && st !== 'rollback_completed';
+  };
   return startLoop<string>({
     name: 'orchestrator',
     store,
@@ -79,8 +83,13 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
     dirtyKeys(event, add) {
       for (const c of event.changes) {
         if (c.table === 'services') add(c.object.id);
-        else if (c.table === 'tasks') add(c.object.serviceId);
-        else if (c.table === 'nodes') {
+        else if (c.table === 'tasks') {
+          // A task moving forward through live states (ASSIGNED … RUNNING) changes no decision while its service
+          // is not updating; reconciling every task of the service for each status report is O(tasks) per report.
+          const t = c.object;
+          if (c.action === 'update' && t.status.state < TaskState.COMPLETE && t.desiredState === TaskState.RUNNING && !updating(t.serviceId)) continue;
+          add(t.serviceId);
+        } else if (c.table === 'nodes') {
           for (const t of store.view((tx) => tx.tasksByNode(c.object.id))) add(t.serviceId);
           // Global services and global jobs react to every node change (join, leave, drain, labels).
           for (const s of store.view((tx) => tx.list('services'))) if (s.spec.mode.kind === 'global' || s.spec.mode.kind === 'global-job') add(s.id);

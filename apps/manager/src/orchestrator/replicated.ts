@@ -192,8 +192,18 @@ function rollingUpdate(input: ReconcileInput, keep: Array<[number, Task[]]>, pla
 }
 
 /** Task reaper: removed tasks go once stopped; history beyond the limit goes oldest-first. */
+/** The plan's stop / remove IDs as sets, grown as the (append-only) lists grow: one reapSlot per slot must not rebuild them. */
+const planIds = new WeakMap<Plan, { stopN: number; stop: Set<string>; removeN: number; remove: Set<string> }>();
+function idsOf(plan: Plan): { stop: Set<string>; remove: Set<string> } {
+  let c = planIds.get(plan);
+  if (!c) planIds.set(plan, (c = { stopN: 0, stop: new Set(), removeN: 0, remove: new Set() }));
+  for (; c.stopN < plan.stop.length; c.stopN++) c.stop.add(plan.stop[c.stopN]!.id);
+  for (; c.removeN < plan.remove.length; c.removeN++) c.remove.add(plan.remove[c.removeN]!);
+  return c;
+}
+
 export function reapSlot(input: Pick<ReconcileInput, 'historyLimit'>, ts: Task[], plan: Plan): void {
-  const stoppingNow = new Set(plan.stop.map((s) => s.id));
+  const stoppingNow = idsOf(plan).stop;
   for (const t of ts) {
     if (t.desiredState === TaskState.REMOVE && (t.status.state >= TaskState.COMPLETE || t.status.state < TaskState.ASSIGNED)) {
       plan.remove.push(t.id);
@@ -202,7 +212,7 @@ export function reapSlot(input: Pick<ReconcileInput, 'historyLimit'>, ts: Task[]
   const policy = ts[0] ? restartPolicy(ts[0]) : undefined;
   const limit = policy && policy.maxAttempts > 0 ? policy.maxAttempts + 1 : input.historyLimit;
   if (limit < 0) return;
-  const removed = new Set(plan.remove);
+  const removed = idsOf(plan).remove;
   const remaining = ts.filter((t) => !removed.has(t.id));
   let excess = remaining.length - limit;
   for (const t of remaining) {

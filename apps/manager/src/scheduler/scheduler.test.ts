@@ -115,6 +115,25 @@ describe('scheduler loop', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(16);
   });
 
+  it('a write that fails (not committed in time) is retried, not left unhandled while later groups are placed', async () => {
+    const store = createStore();
+    await store.update((tx) => {
+      for (let i = 0; i < 3; i++) tx.create('nodes', makeNode(`n${i}`, { cpus: 10e9 }));
+      for (let i = 0; i < 12; i++) tx.create('tasks', newTask(`t${i}`, cpu(1e9)));
+      return ok(undefined);
+    });
+    let refused = 0;
+    store.setProposer({
+      propose: async () => {
+        // The first group's write fails while the next groups are still being placed.
+        if (refused++ === 0) throw new Error('write not committed within 5000 ms');
+      },
+    });
+    loop = startScheduler({ store, chunk: 4 });
+    await expect.poll(() => store.view((tx) => tx.list('tasks').filter((t) => t.status.state === S.ASSIGNED).length), { timeout: 10_000 }).toBe(12);
+    expect(refused).toBeGreaterThan(1);
+  });
+
   it('verifies pre-assigned tasks on their node', async () => {
     const store = createStore();
     await store.update((tx) => {

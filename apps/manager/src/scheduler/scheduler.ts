@@ -117,11 +117,15 @@ export function startScheduler(deps: SchedulerOptions): Loop {
     retryUnplaceable = false;
     if (todo.length === 0) return;
     const pipeline = createPipeline();
+    // A failed write (e.g. not committed in time) must not go unhandled while later groups are placed:
+    // the first failure is kept and thrown once every write settled (the loop then retries the pass).
+    let failure: unknown;
     const writes: Array<Promise<void>> = [];
+    const track = (w: Promise<void>) => writes.push(w.catch((e: unknown) => void (failure ??= e)));
     const preassigned = todo.filter((t) => t.nodeId);
     for (let i = 0; i < preassigned.length; i += chunk) {
       const ds = preassigned.slice(i, i + chunk).map((t) => verifyPreassigned(t, index.get(t.nodeId!), pipeline, place));
-      writes.push(commit(ds));
+      track(commit(ds));
     }
     for (const group of groupTasks(todo.filter((t) => !t.nodeId))) {
       for (let i = 0; i < group.length; i += chunk) {
@@ -130,13 +134,12 @@ export function startScheduler(deps: SchedulerOptions): Loop {
           if ('error' in d) unplaceable.add(d.taskId);
           else unplaceable.delete(d.taskId);
         }
-        writes.push(commit(ds));
+        track(commit(ds));
         await yieldToLoop();
       }
     }
-    const results = await Promise.allSettled(writes);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await Promise.all(writes);
+    if (failure !== undefined) throw failure;
   };
 
   return startLoop<'pass'>({

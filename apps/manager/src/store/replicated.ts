@@ -14,35 +14,42 @@
  *                         └ no ──► {conflict, version} ─► WriteConflictError ─► re-run
  */
 import type { AppliedEntry, RaftNode, StateMachine } from '@swarm/raft';
-import type { CommitEvent, StoreSnapshot } from '@swarm/shared';
+import type { CommitEvent, StoreSnapshot, TableName } from '@swarm/shared';
 import { formatZodError } from '@swarm/shared';
-import { z } from 'zod';
-import { CommitEventSchema, StoreSnapshotSchema } from './persist.js';
+import { CorruptEntryError, type DecodedEntry, decodeEntry, encodeEntry } from './entry-codec.js';
+import { StoreSnapshotSchema } from './persist.js';
 import { type Proposer, type Store, WriteConflictError } from './store.js';
+import type { AnyObject } from './tables.js';
 
-const EntrySchema = z.object({ commits: z.array(CommitEventSchema) });
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export class CorruptEntryError extends Error {}
+export { CorruptEntryError };
 
 /** What applying one entry did, on every manager alike. */
 export type ApplyOutcome = { kind: 'applied'; index: number } | { kind: 'conflict'; index: number; version: number } | { kind: 'none'; index: number };
 
-export function encodeCommits(commits: CommitEvent[]): Uint8Array {
-  return encoder.encode(JSON.stringify({ commits }));
+/** One Raft entry for the commits of a store batch (format 2, entry-codec.ts), against the store's committed state. */
+export function encodeCommits(store: Store, commits: CommitEvent[]): Uint8Array {
+  return store.view((tx) => encodeEntry(commits, (table, id) => tx.get(table, id) as AnyObject | undefined));
 }
 
-export function decodeCommits(data: Uint8Array): CommitEvent[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(decoder.decode(data));
-  } catch {
-    throw new CorruptEntryError('raft entry is not JSON');
-  }
-  const parsed = EntrySchema.safeParse(json);
-  if (!parsed.success) throw new CorruptEntryError(`invalid raft entry: ${formatZodError(parsed.error)}`);
-  return parsed.data.commits as CommitEvent[];
+/**
+ * The entry's commits, resolved against `store` (which must be at the version just before them).
+ * Every commit is resolved before any is applied: a corrupt entry changes nothing.
+ */
+export function decodeCommits(store: Store, data: Uint8Array | DecodedEntry): CommitEvent[] {
+  const entry = data instanceof Uint8Array ? decodeEntry(data) : data;
+  const after = new Map<string, AnyObject | null>();
+  const get = (table: TableName, id: string): AnyObject | undefined => {
+    const k = `${table}/${id}`;
+    return after.has(k) ? (after.get(k) ?? undefined) : (store.view((tx) => tx.get(table, id)) as AnyObject | undefined);
+  };
+  return entry.versions.map((_, i) => {
+    const c = entry.resolve(i, get);
+    for (const ch of c.changes) after.set(`${ch.table}/${ch.object.id}`, ch.action === 'delete' ? null : (ch.object as AnyObject));
+    return c;
+  });
 }
 
 /** Applies committed entries to the store; snapshots are the store's own. */
@@ -50,10 +57,10 @@ export function storeStateMachine(store: Store): StateMachine<ApplyOutcome> {
   return {
     apply(entry: AppliedEntry): ApplyOutcome {
       if (entry.data.length === 0) return { kind: 'none', index: entry.index }; // leader no-ops carry no commits
-      const commits = decodeCommits(entry.data);
-      if (commits.length === 0) return { kind: 'none', index: entry.index };
-      if (commits[0]!.version !== store.version() + 1) return { kind: 'conflict', index: entry.index, version: store.version() };
-      for (const c of commits) store.applyCommitted(c);
+      const decoded = decodeEntry(entry.data);
+      if (decoded.versions.length === 0) return { kind: 'none', index: entry.index };
+      if (decoded.versions[0] !== store.version() + 1) return { kind: 'conflict', index: entry.index, version: store.version() };
+      for (const c of decodeCommits(store, decoded)) store.applyCommitted(c);
       return { kind: 'applied', index: entry.index };
     },
     snapshot: () => encoder.encode(JSON.stringify(store.snapshot())),
@@ -111,7 +118,7 @@ export function replicatedProposer(d: ReplicatedProposerDeps): Proposer {
   };
   return {
     async propose(commits) {
-      const data = encodeCommits(commits);
+      const data = encodeCommits(d.store, commits);
       const st = d.raft.status();
       let outcome: ApplyOutcome;
       if (st.role === 'leader') outcome = await local(data);

@@ -1,0 +1,27 @@
+/** Child process of the scheduler bench: runs its share of simulated nodes (see sim-procs.ts). */
+import { type FromChild, ToChildSchema, benchShape } from './sim-procs.js';
+import { type SimNodes, startSimNodes } from './sim-nodes.js';
+
+const send = (m: FromChild) => process.send?.(m);
+let nodes: SimNodes | undefined;
+
+process.on('message', (raw) => {
+  const m = ToChildSchema.safeParse(raw);
+  if (!m.success) return send({ kind: 'fatal', error: `bad message from the bench: ${m.error.message}` });
+  if (m.data.kind === 'setup') {
+    const { addr, token, first, count, concurrency, tmpPrefix } = m.data;
+    startSimNodes({ addr, token, first, count, concurrency, tmpPrefix, describe: benchShape, onProgress: (n) => n % 50 === 0 && send({ kind: 'progress', joined: n }) })
+      .then((s) => {
+        nodes = s;
+        send({ kind: 'progress', joined: count });
+        send({ kind: 'ready', ids: s.ids });
+      })
+      .catch((e: Error) => send({ kind: 'fatal', error: e.stack ?? e.message }));
+  } else {
+    const done = () => {
+      send({ kind: 'stopped' });
+      process.exit(0);
+    };
+    (nodes?.stop() ?? Promise.resolve()).then(done, done);
+  }
+});
