@@ -22,6 +22,7 @@ const quick = argv.includes('--quick');
 const latencyOnly = argv.includes('--latency-only');
 const throughputOnly = argv.includes('--throughput-only');
 const tracing = argv.includes('--trace');
+const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 0) || 1;
 const kills = Number(argv[argv.indexOf('--kills') + 1] ?? 0) || (quick ? 5 : 20);
 const log = (m: string): void => {
@@ -93,10 +94,14 @@ function cpuReport(before: Map<string, number>, after: Map<string, number>, comm
 async function latencyAt1000(): Promise<number> {
   const l = await leader();
   if (tracing) await Promise.all(alive().map((p) => p.call('trace', { on: true })));
+  if (profileDir) await Promise.all(alive().map((p) => p.call('profile', { on: true })));
   const cpu0 = await cpuMs();
   const r = await l.call<{ ok: number; p50: number; p99: number; max: number }>('openLoad', { rate: 1000, seconds: quick ? 3 : 10, size: 256 }, 120_000);
   log(`open loop 1000/s: ${r.ok} ok, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`);
   log(cpuReport(cpu0, await cpuMs(), r.ok));
+  if (profileDir) {
+    await Promise.all(alive().map((p) => p.call('profile', { on: false, file: path.join(profileDir, `${p.id === l.id ? 'leader' : p.id}.cpuprofile`) })));
+  }
   if (tracing) {
     const traces = new Map(await Promise.all(alive().map(async (p) => [p.id, await p.call<Trace>('trace', { on: false })] as const)));
     const b = breakdown(traces.get(l.id)!, [...traces].filter(([id]) => id !== l.id).map(([, t]) => t));

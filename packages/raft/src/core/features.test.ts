@@ -301,3 +301,63 @@ describe('asynchronous storage writes (several Readys in flight)', () => {
     expect(t.storage.lastIndex()).toBe(4);
   });
 });
+
+describe('commit-only appends need no answer', () => {
+  it('the leader marks an empty append to a follower known to have everything; the others are answered as usual', () => {
+    const t = newTestRaft('1', P3);
+    elect(t);
+    const term = t.raft.r.term;
+    t.raft.step(msg('appResp', '2', '1', term, { index: 1 }));
+    t.raft.step(msg('appResp', '3', '1', term, { index: 1 }));
+    const first = drain(t).filter((m) => m.type === 'app');
+    expect(first.map((m) => [m.to, m.entries?.length, m.commit, m.noAck === true])).toEqual([
+      ['2', 0, 1, true],
+      ['3', 0, 1, true],
+    ]);
+    t.raft.propose(enc.encode('x'));
+    const withEntries = drain(t).filter((m) => m.type === 'app');
+    expect(withEntries.every((m) => m.entries?.length === 1 && m.noAck !== true)).toBe(true);
+    t.raft.step(msg('appResp', '2', '1', term, { index: 2 })); // commits 2; 3 has not answered yet
+    const second = drain(t).filter((m) => m.type === 'app');
+    expect(second.map((m) => [m.to, m.commit, m.noAck === true])).toEqual([
+      ['2', 2, true],
+      ['3', 2, false], // 3 may lack entry 2: its answer tells the leader where it is
+    ]);
+  });
+
+  it('a follower applies the commit of an accepted one silently and still answers a rejected one', () => {
+    const t = newTestRaft('2', P3, { storage: storageWith(P3, [1, 1], { term: 1 }) });
+    t.raft.step(msg('app', '1', '2', 1, { index: 2, logTerm: 1, commit: 2, entries: [], noAck: true }));
+    expect(drain(t).filter((m) => m.type === 'appResp')).toEqual([]);
+    expect(t.raft.r.log.committed).toBe(2);
+    t.raft.step(msg('app', '1', '2', 1, { index: 3, logTerm: 1, commit: 3, entries: [], noAck: true }));
+    const answers = drain(t).filter((m) => m.type === 'appResp');
+    expect(answers.map((m) => [m.reject, m.rejectHint])).toEqual([[true, 2]]);
+  });
+
+  it('lazyCommit: the commit waits for flushCommit, rides on an append sent meanwhile, and goes out at the next tick at the latest', () => {
+    const t = newTestRaft('1', P3, { lazyCommit: true });
+    elect(t);
+    const term = t.raft.r.term;
+    t.raft.step(msg('appResp', '2', '1', term, { index: 1 }));
+    t.raft.step(msg('appResp', '3', '1', term, { index: 1 })); // 3 was probing: it gets its (empty) append as usual
+    expect(drain(t).filter((m) => m.type === 'app').map((m) => m.to)).toEqual(['3']);
+    expect(t.raft.commitDue()).toBe(true); // 2 has not been told
+    t.raft.propose(enc.encode('x')); // appends carry commit 1 to both
+    expect(drain(t).map((m) => [m.type, m.to, m.commit, m.entries?.length])).toEqual([
+      ['app', '2', 1, 1],
+      ['app', '3', 1, 1],
+    ]);
+    t.raft.flushCommit(); // nothing left to tell
+    expect(drain(t)).toEqual([]);
+    t.raft.step(msg('appResp', '2', '1', term, { index: 2 }));
+    expect(t.raft.r.log.committed).toBe(2);
+    t.raft.tick(); // heartbeat tick: the commit goes out first
+    const out = drain(t);
+    expect(out.filter((m) => m.type === 'app').map((m) => [m.to, m.commit, m.noAck === true])).toEqual([
+      ['2', 2, true],
+      ['3', 2, false],
+    ]);
+    expect(t.raft.commitDue()).toBe(false);
+  });
+});

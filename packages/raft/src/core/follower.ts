@@ -10,6 +10,7 @@ export function handleAppend(r: RaftState, m: Message): void {
   }
   const lastNew = r.log.maybeAppend(index, m.logTerm ?? 0, m.commit ?? 0, m.entries ?? []);
   if (lastNew !== undefined) {
+    if (m.noAck && (m.entries?.length ?? 0) === 0) return;
     send(r, { type: 'appResp', from: r.id, to: m.from, term: r.term, index: lastNew });
     return;
   }

@@ -21,7 +21,10 @@ export function sendAppend(r: RaftState, to: NodeId, sendIfEmpty = true): boolea
   }
   if (prevTerm === undefined || ents === undefined) return sendSnapshot(r, to);
   if (ents.length === 0 && !sendIfEmpty) return false;
-  send(r, { type: 'app', from: r.id, to, term: r.term, index: prevIndex, logTerm: prevTerm, entries: ents, commit: r.log.committed });
+  const m: Message = { type: 'app', from: r.id, to, term: r.term, index: prevIndex, logTerm: prevTerm, entries: ents, commit: r.log.committed };
+  // Only news is the commit index to a follower known to have everything: no acceptance answer needed.
+  send(r, ents.length === 0 && pr.state === 'replicate' && pr.match === prevIndex ? { ...m, noAck: true } : m);
+  pr.sentCommit = Math.max(pr.sentCommit, r.log.committed);
   pr.sentEntries(ents.length, prevIndex + ents.length);
   return true;
 }
@@ -39,6 +42,20 @@ function sendSnapshot(r: RaftState, to: NodeId): boolean {
 
 export function bcastAppend(r: RaftState): void {
   for (const id of r.prs.keys()) if (id !== r.id) sendAppend(r, id);
+}
+
+/** The commit index advanced: tell the followers now, or later (lazyCommit, see flushCommit). */
+function commitAdvanced(r: RaftState): void {
+  if (r.cfg.lazyCommit) r.commitDue = true;
+  else bcastAppend(r);
+}
+
+/** Send the commit index to every follower no append has carried it to yet. */
+export function flushCommit(r: RaftState): void {
+  if (!r.commitDue) return;
+  r.commitDue = false;
+  if (r.role.kind !== 'leader') return;
+  for (const [id, pr] of r.prs) if (id !== r.id && pr.sentCommit < r.log.committed) sendAppend(r, id);
 }
 
 export function sendHeartbeat(r: RaftState, to: NodeId, context?: Uint8Array): void {
@@ -111,7 +128,7 @@ export function handleAppendResponse(r: RaftState, m: Message): void {
   } else if (pr.state === 'probe') pr.becomeReplicate();
   else if (pr.state === 'replicate') pr.inflights.freeLE(idx);
 
-  if (maybeCommit(r)) bcastAppend(r);
+  if (maybeCommit(r)) commitAdvanced(r);
   else if (oldPaused) sendAppend(r, m.from);
   while (sendAppend(r, m.from, false)) {
     /* keep the pipeline full */
@@ -136,6 +153,7 @@ export function handleHeartbeatResponse(r: RaftState, m: Message): void {
 export function tickHeartbeat(r: RaftState): void {
   const role = r.role;
   if (role.kind !== 'leader') return;
+  flushCommit(r);
   r.heartbeatElapsed++;
   r.electionElapsed++;
   if (r.electionElapsed >= r.cfg.electionTick) {

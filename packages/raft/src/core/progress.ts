@@ -54,6 +54,8 @@ export class Progress {
   snapshotRounds = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** The highest commit index an append to this follower carried. */
+  sentCommit = 0;
   readonly inflights: Inflights;
   constructor(next: number, maxInflight: number, readonly learner: boolean) {
     this.next = next;

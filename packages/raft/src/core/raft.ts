@@ -14,7 +14,7 @@
  * Deterministic: no IO, no timers, no randomness except the injected rng.
  */
 import { hup, tickElection } from './election.js';
-import { appendEntries, bcastAppend, maybeCommit, tickHeartbeat } from './leader.js';
+import { appendEntries, bcastAppend, flushCommit, maybeCommit, tickHeartbeat } from './leader.js';
 import { applyConfChange, checkConfChange, confState, transferLeadership } from './membership.js';
 import { leaderReadIndex } from './readindex.js';
 import { newState, type Config, type RaftState } from './state.js';
@@ -85,6 +85,14 @@ export class Raft {
   /** Start an election now (e.g. bootstrapping a single node). */
   campaign(): void {
     hup(this.r, false);
+  }
+  /** lazyCommit: a new commit index waits to be broadcast (see flushCommit). */
+  commitDue(): boolean {
+    return this.r.commitDue;
+  }
+  /** lazyCommit: send the new commit index to the followers no append carried it to yet. */
+  flushCommit(): void {
+    flushCommit(this.r);
   }
   step(m: Message): StepError | undefined {
     const err = step(this.r, m);

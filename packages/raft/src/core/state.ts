@@ -27,6 +27,12 @@ export interface Config {
   readonly maxEntryBytes?: number;
   /** Last applied index when restarting (entries up to it are not handed out again). */
   readonly applied?: number;
+  /**
+   * A leader does not broadcast a new commit index at once: the driver calls
+   * Raft.flushCommit() when it sees fit (appends sent meanwhile carry it; the
+   * next heartbeat tick sends it at the latest). Default false (etcd's eager broadcast).
+   */
+  readonly lazyCommit?: boolean;
 }
 
 export interface PendingRead {
@@ -72,6 +78,8 @@ export interface RaftState {
   readStates: ReadState[];
   /** Set when this node has applied its own removal. */
   removed: boolean;
+  /** Leader, lazyCommit: the commit index advanced and is not yet broadcast. */
+  commitDue: boolean;
 }
 
 export function newState(c: Config): RaftState {
@@ -85,6 +93,7 @@ export function newState(c: Config): RaftState {
     maxSizePerMsg: c.maxSizePerMsg ?? 1024 * 1024,
     maxInflightMsgs: c.maxInflightMsgs ?? 256,
     maxEntryBytes: c.maxEntryBytes ?? 1.5 * 1024 * 1024,
+    lazyCommit: c.lazyCommit ?? false,
   };
   if (c.id === NONE) throw new Error('cannot use empty id as raft id');
   if (cfg.heartbeatTick <= 0 || cfg.electionTick <= cfg.heartbeatTick) throw new Error('electionTick must be greater than heartbeatTick > 0');
@@ -108,6 +117,7 @@ export function newState(c: Config): RaftState {
     msgs: [],
     readStates: [],
     removed: false,
+    commitDue: false,
   };
   setConf(r, conf);
   if (hardState.commit < log.committed || hardState.commit > log.lastIndex()) {

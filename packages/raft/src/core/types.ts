@@ -81,6 +81,12 @@ export interface Message {
   readonly snapshot?: Snapshot;
   /** Opaque request context (read index requests, transfer campaign marker). */
   readonly context?: Uint8Array;
+  /**
+   * app: the leader knows the follower has every entry up to `index`; this append
+   * only carries the commit index, so accepting it needs no answer (a rejection is
+   * still answered).
+   */
+  readonly noAck?: boolean;
 }
 
 export type RoleKind = 'follower' | 'preCandidate' | 'candidate' | 'leader';

@@ -166,9 +166,10 @@ const F_REJECT = 1;
 const F_SNAP = 2;
 const F_CTX = 4;
 const F_ENTS = 8;
+const F_NOACK = 16;
 
 export function writeMessage(w: Writer, m: Message): void {
-  const flags = (m.reject ? F_REJECT : 0) | (m.snapshot ? F_SNAP : 0) | (m.context ? F_CTX : 0) | (m.entries ? F_ENTS : 0);
+  const flags = (m.reject ? F_REJECT : 0) | (m.snapshot ? F_SNAP : 0) | (m.context ? F_CTX : 0) | (m.entries ? F_ENTS : 0) | (m.noAck ? F_NOACK : 0);
   w.u8(MSG_CODE.get(m.type)!).u8(flags).str(m.from).str(m.to).num(m.term);
   w.num(m.logTerm ?? 0).num(m.index ?? 0).num(m.commit ?? 0).num(m.rejectHint ?? 0);
   if (m.entries) {
@@ -189,6 +190,7 @@ export function readMessage(r: Reader): Message {
   m.commit = r.num();
   m.rejectHint = r.num();
   if (flags & F_REJECT) m.reject = true;
+  if (flags & F_NOACK) m.noAck = true;
   if (flags & F_ENTS) {
     const n = r.u32();
     const ents: Entry[] = [];

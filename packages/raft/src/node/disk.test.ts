@@ -224,17 +224,51 @@ describe('DiskStore', () => {
   });
 });
 
+  it('a hard state whose only news is the commit index is not written alone: it rides with the next write, or goes soon after, or with close', async () => {
+    const dir = tmp();
+    const walDir = path.join(dir, 'wal');
+    const hs = (commit: number, term = 1, vote = 'a') => ({ term, vote, commit });
+    const { wal } = Wal.open(walDir);
+    await wal.save(hs(1), [e(1, 1), e(1, 2)]);
+    const size = fs.statSync(walFile(dir)).size;
+    await wal.save(hs(2), []); // commit only: nothing written
+    expect(fs.statSync(walFile(dir)).size).toBe(size);
+    await wal.save(undefined, [e(1, 3)]); // carries commit 2
+    fs.cpSync(walDir, walDir + '-copy', { recursive: true });
+    const copy = Wal.open(walDir + '-copy');
+    expect(copy.replay.hardState).toEqual(hs(2));
+    await copy.wal.close();
+    await wal.save(hs(3, 1, 'b'), []); // a new vote is written at once
+    const sizeAfterVote = fs.statSync(walFile(dir)).size;
+    expect(sizeAfterVote).toBeGreaterThan(size);
+    await wal.save(hs(3, 1, 'b'), []); // nothing new at all
+    await wal.save(hs(4, 1, 'b'), []); // commit only
+    expect(fs.statSync(walFile(dir)).size).toBe(sizeAfterVote);
+    await expect.poll(() => fs.statSync(walFile(dir)).size, { timeout: 5000 }).toBeGreaterThan(sizeAfterVote); // no write came: written alone
+    const sizeAfterBackground = fs.statSync(walFile(dir)).size;
+    await wal.save(hs(5, 1, 'b'), []);
+    await wal.close(); // flushes commit 5
+    expect(fs.statSync(walFile(dir)).size).toBeGreaterThan(sizeAfterBackground);
+    const { wal: again, replay } = Wal.open(walDir);
+    expect(replay.hardState).toEqual(hs(5, 1, 'b'));
+    expect(replay.entries.map((x) => x.index)).toEqual([1, 2, 3]);
+    await again.close();
+    fs.rmSync(walDir + '-copy', { recursive: true, force: true });
+  });
+
 describe('codec', () => {
   it('round-trips messages and rejects malformed frames', () => {
     const msgs = [
       { type: 'app' as const, from: 'a', to: 'b', term: 3, index: 5, logTerm: 2, commit: 4, entries: [e(3, 6)] },
       { type: 'heartbeatResp' as const, from: 'b', to: 'a', term: 3, context: enc.encode('ctx') },
       { type: 'appResp' as const, from: 'b', to: 'a', term: 3, index: 2, reject: true, rejectHint: 1 },
+      { type: 'app' as const, from: 'a', to: 'b', term: 3, index: 6, logTerm: 3, commit: 6, entries: [], noAck: true },
     ];
     const back = decodeBatch(encodeBatch(msgs));
     expect(back[0]!.entries![0]!.index).toBe(6);
     expect(back[1]!.context && Buffer.from(back[1]!.context).toString()).toBe('ctx');
     expect(back[2]!.reject).toBe(true);
+    expect([back[0]!.noAck, back[3]!.noAck, back[3]!.entries]).toEqual([undefined, true, []]);
     const buf = encodeBatch(msgs);
     expect(() => decodeBatch(buf.subarray(0, buf.length - 3))).toThrow(/truncated/);
     expect(() => decodeBatch(Buffer.from([1, 0, 0, 0, 99]))).toThrow(/bad message type/);

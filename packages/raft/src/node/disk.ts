@@ -55,8 +55,8 @@ export class DiskStore {
 
   /**
    * Persist a Ready: snapshot file first (if any), then its marker, entries and
-   * hard state in one WAL write with fdatasync when `rd.mustSync` (or when it
-   * carries a marker). A finished own snapshot's marker rides along. Then
+   * hard state in one durable WAL write (wal.ts: a commit-only hard state waits for
+   * the next write). A finished own snapshot's marker rides along. Then
    * update the cache.
    */
   async persist(rd: Ready): Promise<void> {
@@ -73,7 +73,7 @@ export class DiskStore {
       this.pending = undefined;
       marker = own?.marker;
     }
-    await this.wal.save(rd.hardState, rd.entries, rd.mustSync, marker);
+    await this.wal.save(rd.hardState, rd.entries, marker);
     if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
     if (own) this.compacted(own);
     this.storage.append(rd.entries);
@@ -82,7 +82,7 @@ export class DiskStore {
 
   /**
    * Persist several Readys without snapshots, taken in this order, as one WAL
-   * write (one fdatasync if any of them needs it): entries in order (a later
+   * durable write: entries in order (a later
    * Ready's entries may replace an earlier one's suffix; replay resolves that
    * the same way), then the newest hard state. Then update the cache, in order.
    */
@@ -92,7 +92,7 @@ export class DiskStore {
     this.pending = undefined;
     const entries = rds.length === 1 ? rds[0]!.entries : rds.flatMap((rd) => rd.entries);
     const hard = rds.findLast((rd) => rd.hardState)?.hardState;
-    await this.wal.save(hard, entries, rds.some((rd) => rd.mustSync), own?.marker);
+    await this.wal.save(hard, entries, own?.marker);
     if (own) this.compacted(own);
     for (const rd of rds) this.storage.append(rd.entries);
     if (hard) this.storage.setHardState(hard);
@@ -101,7 +101,7 @@ export class DiskStore {
   /** Bootstrap a brand-new node's log (conf entries committed at term 1). */
   async bootstrap(entries: readonly Entry[]): Promise<void> {
     const hs: HardState = { term: 1, vote: '', commit: entries.length };
-    await this.wal.save(hs, entries, true);
+    await this.wal.save(hs, entries);
     this.storage.append(entries);
     this.storage.setHardState(hs);
   }
@@ -128,7 +128,7 @@ export class DiskStore {
     clearTimeout(timer);
     if (this.pending === own) {
       this.pending = undefined;
-      await this.wal.save(undefined, [], true, own.marker);
+      await this.wal.save(undefined, [], own.marker);
       this.compacted(own);
     }
     await written;

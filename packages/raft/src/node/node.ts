@@ -17,11 +17,17 @@ import { DiskStore } from './disk.js';
 import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
 import { forceNewCluster } from './force.js';
 import { createGrpcTransport, type Transport } from './transport.js';
+import { ProposalBatcher, ReadTracker } from './requests.js';
 import { WaitRegistry } from './wait.js';
 
 export type { AppliedEntry, LeadershipChange, NodeError, RaftNode, RaftNodeOptions, StateMachine, TraceStage } from './api.js';
 
 const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow']);
+/**
+ * While proposals arrive at least this often, a new commit index waits up to this
+ * long to ride on the next append instead of an append of its own to each follower.
+ */
+const LAZY_COMMIT_MS = 2;
 
 export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<R>> {
   const log = o.log ?? (() => {});
@@ -46,15 +52,23 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     maxInflightMsgs: o.maxInflightMsgs ?? 256,
     ...(o.maxEntryBytes ? { maxEntryBytes: o.maxEntryBytes } : {}),
     applied: snap0.meta.index,
+    lazyCommit: true,
   });
   const waits = new WaitRegistry<unknown>();
-  const reads = new Map<string, (r: Result<number, NodeError>) => void>();
-  const readWaits: { index: number; resolve: (r: Result<number, NodeError>) => void }[] = [];
+  const reads = new ReadTracker(o.id);
+  const proposals = new ProposalBatcher(raft, waits, {
+    stopped: () => stopped,
+    appended: (last) => {
+      trace?.('propose', last);
+      kick();
+    },
+  });
   const listeners = new Set<(c: LeadershipChange) => void>();
   const strangers = new Set<NodeId>();
   let applied = snap0.meta.index;
   let stopped = false;
   let wake: (() => void) | undefined;
+  let commitTimer: NodeJS.Timeout | undefined;
   const kick = (): void => {
     const w = wake;
     wake = undefined;
@@ -75,6 +89,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       if (stopped) return;
       if (trace) traceMessage(m);
       const err = raft.step(m);
+      if (raft.commitDue()) commitNews();
       if (err === 'unknown-member' && !strangers.has(m.from)) {
         strangers.add(m.from); // warn once per sender; Raft.dropped keeps the counts
         log(`raft: dropping messages from ${m.from}: not a member of this cluster (removed, or from another cluster)`);
@@ -97,6 +112,21 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   });
   for (const [id, addr] of members) transport.setPeer(id, addr);
   const port = await transport.start();
+
+  /**
+   * The leader's commit index advanced. Proposals flowing: the next append carries it
+   * (or a timer sends it after LAZY_COMMIT_MS). Otherwise: tell the followers now.
+   */
+  function commitNews(): void {
+    if (commitTimer) return;
+    if (performance.now() - proposals.lastAt >= LAZY_COMMIT_MS) return raft.flushCommit();
+    commitTimer = setTimeout(() => {
+      commitTimer = undefined;
+      if (stopped) return;
+      raft.flushCommit();
+      kick();
+    }, LAZY_COMMIT_MS);
+  }
 
   /**
    * Campaign after a random 0-3 ticks while there is no leader; retried a few
@@ -153,16 +183,6 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     return conf;
   }
 
-  function resolveReads(): void {
-    for (let i = readWaits.length - 1; i >= 0; i--) {
-      const w = readWaits[i]!;
-      if (w.index <= applied) {
-        readWaits.splice(i, 1);
-        w.resolve({ ok: true, value: w.index });
-      }
-    }
-  }
-
   /**
    * What a Ready needs that does not wait for its fsync: a leader's appends,
    * heartbeats and snapshots go out at once (its own log counts towards a commit
@@ -179,13 +199,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       later = rd.messages.filter((m) => !LEADER_EARLY.has(m.type));
     }
     if (!rd.snapshot) applyCommitted(rd);
-    for (const rs of rd.readStates) {
-      const key = Buffer.from(rs.context).toString('hex');
-      const resolve = reads.get(key);
-      reads.delete(key);
-      if (resolve) readWaits.push({ index: rs.index, resolve });
-    }
-    resolveReads();
+    reads.confirmed(rd.readStates, applied);
     if (rd.softState) {
       const c = { leader: rd.softState.leader, isLeader: rd.softState.role === 'leader', term: raft.r.term };
       for (const l of listeners) l(c);
@@ -305,41 +319,22 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     kick();
   }, o.tickMs ?? 100);
 
-  // ---- proposals, batched per turn of the event loop ----------------------
-  let batch: { data: Uint8Array; resolve: (r: Result<unknown, NodeError>) => void }[] = [];
-  function flushBatch(): void {
-    const b = batch;
-    batch = [];
-    if (stopped) {
-      for (const p of b) p.resolve({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
-      return;
-    }
-    const res = raft.proposeBatch(b.map((p) => p.data));
-    if (!res.ok) {
-      for (const p of b) p.resolve(res);
-      return;
-    }
-    trace?.('propose', res.value[res.value.length - 1]?.index ?? 0);
-    res.value.forEach((pr, i) => void waits.register(pr.index, pr.term).then(b[i]!.resolve));
-    kick();
-  }
 
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
     clearInterval(ticker);
+    clearTimeout(commitTimer);
     kick();
     await loopDone;
     for (const w of stableWaits.splice(0)) w();
     waits.cancelAll('raft: node stopped');
-    for (const r of reads.values()) r({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
-    for (const w of readWaits) w.resolve({ ok: false, error: { kind: 'stopped', message: 'raft: node stopped' } });
+    reads.cancelAll();
     await transport.close();
     await snapshotting;
     await disk.close();
   }
 
-  let readSeq = 0;
   const confChange = async (cc: ConfChange): Promise<Result<ConfState, NodeError>> => {
     const res = raft.proposeConfChange(cc);
     if (!res.ok) return res;
@@ -356,19 +351,14 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       if (data.length > max) {
         return Promise.resolve({ ok: false, error: { kind: 'too-large', message: `raft: entry of ${data.length} bytes exceeds the limit of ${max}` } });
       }
-      return new Promise((resolve) => {
-        if (batch.length === 0) queueMicrotask(flushBatch);
-        batch.push({ data, resolve: resolve as (r: Result<unknown, NodeError>) => void });
-      });
+      return proposals.add(data) as Promise<Result<R, NodeError>>;
     },
     readIndex() {
-      const ctx = Buffer.alloc(8 + o.id.length);
-      ctx.writeDoubleLE(++readSeq);
-      ctx.write(o.id, 8);
+      const ctx = reads.nextContext();
       const res = raft.readIndex(ctx);
       if (!res.ok) return Promise.resolve(res);
       kick();
-      return new Promise((resolve) => reads.set(ctx.toString('hex'), resolve));
+      return reads.wait(ctx);
     },
     addMember: (id, address, learner = false) => confChange({ kind: learner ? 'addLearner' : 'addVoter', node: id, context: address }),
     removeMember: (id) => confChange({ kind: 'remove', node: id }),

@@ -25,7 +25,9 @@ export function runChaos(seed: number, phases = 8): ChaosResult {
   // One seed in four runs the real driver's asynchronous writes; one in four installs snapshots slowly.
   const asyncWriteUnits = seed % 4 === 3 ? 30 : 0;
   const slowSnapshotUnits = seed % 4 === 2 ? 80 : 0;
-  const c = new SimCluster({ ids, seed, snapshotInterval, keepEntries: 3, asyncWriteUnits, slowSnapshotUnits });
+  // Three seeds in five broadcast commits lazily, as the real driver does (here: at the next tick).
+  const lazyCommit = seed % 5 >= 2;
+  const c = new SimCluster({ ids, seed, snapshotInterval, keepEntries: 3, asyncWriteUnits, slowSnapshotUnits, lazyCommit });
   const rng = c.rng;
   let next = 0;
   try {
@@ -50,7 +52,7 @@ export function runChaos(seed: number, phases = 8): ChaosResult {
     if (why) throw new Error(`did not converge: ${why}`);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const mode = `async writes ${asyncWriteUnits}, slow snapshots ${slowSnapshotUnits}`;
+    const mode = `async writes ${asyncWriteUnits}, slow snapshots ${slowSnapshotUnits}, lazy commit ${lazyCommit}`;
     throw new Error(`chaos seed ${seed} (size ${size}, snapshots every ${snapshotInterval}, membership ${membership}, ${mode}): ${msg}`, { cause: e });
   }
   return { seed, size, acked: c.acked.size, checks: c.inv.checks, delivered: c.delivered };

@@ -6,6 +6,8 @@
  */
 import { startRaftNode, type RaftNode } from '../node/node.js';
 import { createDigestMachine, createListMachine } from './machines.js';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 
 interface Config {
   id: string;
@@ -116,6 +118,8 @@ async function openLoad(rate: number, seconds: number, size: number): Promise<ob
   return { ok: lat.length, failed, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100) };
 }
 
+let profiler: Session | undefined;
+
 process.on('message', (raw) => {
   const m = raw as Req;
   void (async () => {
@@ -145,6 +149,21 @@ process.on('message', (raw) => {
         traced.index = [];
         traced.at = [];
         break;
+      case 'profile': {
+        // {on: true} starts the V8 CPU profiler; {on: false, file} writes a .cpuprofile (diagnostics).
+        if (m['on']) {
+          profiler ??= new Session();
+          profiler.connect();
+          await profiler.post('Profiler.enable');
+          await profiler.post('Profiler.start');
+        } else if (profiler) {
+          const { profile } = await profiler.post('Profiler.stop');
+          writeFileSync(String(m['file']), JSON.stringify(profile));
+          profiler.disconnect();
+        }
+        reply({ rid: m.rid });
+        break;
+      }
       case 'stop':
         await node.stop();
         reply({ rid: m.rid, stopped: true });

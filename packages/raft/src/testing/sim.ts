@@ -43,6 +43,8 @@ export interface SimOptions {
   readonly slowSnapshotUnits?: number;
   /** Asynchronous writes: each Ready's write takes up to this many units (0 = synchronous). */
   readonly asyncWriteUnits?: number;
+  /** Leaders broadcast a new commit index lazily (Config.lazyCommit; here: at the next tick). */
+  readonly lazyCommit?: boolean;
 }
 
 /** A Ready being persisted: `taken` ones had their early part done when taken (asyncWriteUnits). */
@@ -129,6 +131,7 @@ export class SimCluster {
       tickUnits: 10,
       slowSnapshotUnits: 0,
       asyncWriteUnits: 0,
+      lazyCommit: false,
       conf: { voters: [...o.ids], learners: [] },
       ...given,
     };
@@ -183,6 +186,7 @@ export class SimCluster {
       checkQuorum: o.checkQuorum,
       maxInflightMsgs: o.maxInflightMsgs,
       maxSizePerMsg: o.maxSizePerMsg,
+      lazyCommit: o.lazyCommit,
       applied: snap.meta.index,
     });
   }
