@@ -24,8 +24,9 @@ export type { AppliedEntry, LeadershipChange, NodeError, RaftNode, RaftNodeOptio
 
 const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow']);
 /**
- * While proposals arrive at least this often, a new commit index waits up to this
- * long to ride on the next append instead of an append of its own to each follower.
+ * While proposals arrive at least this often (the last two batches this close, the
+ * last one this recent), a new commit index waits up to this long to ride on the
+ * next append instead of an append of its own to each follower.
  */
 const LAZY_COMMIT_MS = 2;
 
@@ -119,7 +120,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
    */
   function commitNews(): void {
     if (commitTimer) return;
-    if (performance.now() - proposals.lastAt >= LAZY_COMMIT_MS) return raft.flushCommit();
+    if (!proposals.flowing(LAZY_COMMIT_MS)) return raft.flushCommit();
     commitTimer = setTimeout(() => {
       commitTimer = undefined;
       if (stopped) return;

@@ -17,12 +17,19 @@ export class ProposalBatcher {
   private batch: { data: Uint8Array; resolve: Resolve<unknown> }[] = [];
   /** When the last batch was appended (performance.now()). */
   lastAt = -Infinity;
+  /** Milliseconds between the last two batches. */
+  gap = Infinity;
 
   constructor(
     private readonly raft: Raft,
     private readonly waits: WaitRegistry<unknown>,
     private readonly hooks: { stopped: () => boolean; appended: (lastIndex: number) => void },
   ) {}
+
+  /** Proposals are arriving at least every `ms` (the next one is likely due within `ms`). */
+  flowing(ms: number): boolean {
+    return this.gap < ms && performance.now() - this.lastAt < ms;
+  }
 
   add(data: Uint8Array): Promise<Result<unknown, NodeError>> {
     return new Promise((resolve) => {
@@ -43,7 +50,9 @@ export class ProposalBatcher {
       for (const p of b) p.resolve(res);
       return;
     }
-    this.lastAt = performance.now();
+    const now = performance.now();
+    this.gap = now - this.lastAt;
+    this.lastAt = now;
     res.value.forEach((pr, i) => void this.waits.register(pr.index, pr.term).then(b[i]!.resolve));
     this.hooks.appended(res.value[res.value.length - 1]?.index ?? 0);
   }
