@@ -2,19 +2,22 @@
  * The async driver around the pure core (asynchronous storage writes, as etcd's
  * AsyncStorageWrites). Readys are taken as soon as there is work:
  *   1. at once: a leader's appends/heartbeats go out (transport.ts); committed
- *      entries are applied and their proposals resolved; reads, role changes
- *   2. queued for the disk: one WAL write + fdatasync at a time (disk.ts), holding
+ *      entries are applied and their proposals resolved (applier.ts); reads,
+ *      role changes
+ *   2. queued for the disk: one durable WAL write at a time (disk.ts), holding
  *      every Ready taken since the previous one started (group commit)
  *   3. once durable, in order: responses and votes are sent, advance(); the
  *      core then counts a leader's own entries towards a commit
  * A leader's snapshot is persisted alone, after the writes before it, then restored.
- * Proposals arriving in the same turn of the event loop are batched into one append.
+ * Proposals arriving in the same turn of the event loop are batched into one append
+ * (requests.ts); a new commit index waits for the next append while they flow.
  */
 import { Raft, notLeader, type ProposeError, type Result } from '../core/raft.js';
-import { decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot } from '../core/types.js';
+import type { ConfChange, ConfState, Message, NodeId, Ready, Snapshot } from '../core/types.js';
 import type { LeadershipChange, NodeError, RaftNode, RaftNodeOptions } from './api.js';
 import { DiskStore } from './disk.js';
-import { bootstrapEntries, unwrapSnapshot, wrapSnapshot } from './members.js';
+import { Applier, restoreInto } from './applier.js';
+import { bootstrapEntries } from './members.js';
 import { forceNewCluster } from './force.js';
 import { createGrpcTransport, type Transport } from './transport.js';
 import { ProposalBatcher, ReadTracker } from './requests.js';
@@ -39,8 +42,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   const members = new Map<NodeId, string>(Object.entries(o.peers));
   const sm = o.stateMachine;
   const snap0 = disk.storage.snapshot();
-  let lastSnap = snap0.meta.index;
-  if (snap0.meta.index > 0) restoreSnapshot(snap0);
+  if (snap0.meta.index > 0) restoreInto(members, sm, snap0);
 
   const raft = new Raft({
     id: o.id,
@@ -66,7 +68,6 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   });
   const listeners = new Set<(c: LeadershipChange) => void>();
   const strangers = new Set<NodeId>();
-  let applied = snap0.meta.index;
   let stopped = false;
   let wake: (() => void) | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
@@ -113,6 +114,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   });
   for (const [id, addr] of members) transport.setPeer(id, addr);
   const port = await transport.start();
+  const applier = new Applier({ o, sm, members, waits, raft, transport, disk, log, stopped: () => stopped });
 
   /**
    * The leader's commit index advanced. Proposals flowing: the next append carries it
@@ -153,37 +155,6 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     else if (m.type === 'appResp' && !m.reject) trace?.('ack', m.index ?? 0);
   }
 
-  function restoreSnapshot(s: Snapshot): void {
-    const { members: ms, app } = unwrapSnapshot(s.data);
-    for (const [id, addr] of ms) members.set(id, addr);
-    sm.restore(app);
-  }
-
-  function applyEntry(e: Entry): void {
-    let value: unknown;
-    if (e.type === 'conf') {
-      const cc = decodeConfChange(e.data);
-      if (!cc) log(`raft: ignoring undecodable conf change at ${e.index}`);
-      else value = applyConf(cc);
-    } else if (e.data.length > 0) {
-      value = sm.apply({ index: e.index, term: e.term, data: e.data });
-    }
-    applied = e.index;
-    waits.trigger(e.index, e.term, value);
-  }
-
-  function applyConf(cc: ConfChange): ConfState {
-    const conf = raft.applyConfChange(cc);
-    if (cc.kind === 'remove') {
-      members.delete(cc.node);
-      transport.removePeer(cc.node);
-    } else if (cc.context) {
-      members.set(cc.node, cc.context);
-      transport.setPeer(cc.node, cc.context);
-    }
-    return conf;
-  }
-
   /**
    * What a Ready needs that does not wait for its fsync: a leader's appends,
    * heartbeats and snapshots go out at once (its own log counts towards a commit
@@ -199,23 +170,13 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
       transport.send(rd.messages.filter((m) => LEADER_EARLY.has(m.type)));
       later = rd.messages.filter((m) => !LEADER_EARLY.has(m.type));
     }
-    if (!rd.snapshot) applyCommitted(rd);
-    reads.confirmed(rd.readStates, applied);
+    if (!rd.snapshot) applier.applyCommitted(rd);
+    reads.confirmed(rd.readStates, applier.applied);
     if (rd.softState) {
       const c = { leader: rd.softState.leader, isLeader: rd.softState.role === 'leader', term: raft.r.term };
       for (const l of listeners) l(c);
     }
     return later;
-  }
-
-  function applyCommitted(rd: Ready): void {
-    const last = rd.committed[rd.committed.length - 1];
-    if (!last) return;
-    trace?.('commit', last.index);
-    for (const e of rd.committed) if (e.index > applied) applyEntry(e);
-    raft.appliedTo(last.index);
-    trace?.('apply', applied);
-    if (applied - lastSnap >= (o.snapshotInterval ?? 10_000)) snapshotNow();
   }
 
   /** `rd` is durable and what waited for it was sent: tell the core. Called in the order the Readys were taken. */
@@ -225,7 +186,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     raft.advance(rd);
     const bootstrapSingle = raft.r.voters.length === 1 && raft.r.voters[0] === o.id && raft.r.lead === '' && !o.join;
     if (bootstrapSingle && raft.r.role.kind === 'follower') raft.campaign();
-    for (const w of stableWaits.splice(0)) w();
+    applier.durable();
     kick();
   }
 
@@ -260,38 +221,10 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     const later = takeReady(rd);
     while (writing) await writer;
     await disk.persist(rd);
-    restoreSnapshot(snap);
-    applied = snap.meta.index;
-    lastSnap = applied;
-    waits.dropUpTo(applied);
-    for (const [id, addr] of members) transport.setPeer(id, addr);
-    applyCommitted(rd);
+    applier.installed(snap);
+    applier.applyCommitted(rd);
     transport.send(later);
     finishReady(rd);
-  }
-
-  /**
-   * Snapshot at the applied index. The state is captured now; the file is written
-   * in the background, off the commit path (disk.ts), once the log is durable up to
-   * that index here (entries may be applied before they are durable locally).
-   */
-  let snapshotting: Promise<void> | undefined;
-  const stableWaits: (() => void)[] = [];
-  function snapshotNow(): void {
-    if (applied <= lastSnap || snapshotting) return;
-    const at = applied;
-    const conf = raft.confState();
-    const data = wrapSnapshot(members, sm.snapshot());
-    trace?.('snapStart', at);
-    lastSnap = at;
-    snapshotting = (async () => {
-      while (raft.stableIndex() < at && !stopped) await new Promise<void>((res) => stableWaits.push(res));
-      if (stopped || at <= disk.storage.snapshot().meta.index) return;
-      await disk.snapshot(at, conf, data, o.keepEntries ?? 500);
-      trace?.('snapEnd', at);
-    })()
-      .catch((e: unknown) => log(`raft: snapshot at ${at} failed: ${e instanceof Error ? e.message : String(e)}`))
-      .finally(() => (snapshotting = undefined));
   }
 
   function fatal(e: unknown): void {
@@ -328,11 +261,10 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     clearTimeout(commitTimer);
     kick();
     await loopDone;
-    for (const w of stableWaits.splice(0)) w();
     waits.cancelAll('raft: node stopped');
     reads.cancelAll();
     await transport.close();
-    await snapshotting;
+    await applier.stop();
     await disk.close();
   }
 
@@ -371,7 +303,7 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
     status: () => raft.status(),
     members: () => members,
     reachable: (id) => transport.reachable(id),
-    snapshotNow,
+    snapshotNow: () => applier.snapshotNow(),
     onLeadershipChange(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
