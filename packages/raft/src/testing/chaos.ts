@@ -25,7 +25,7 @@ export function runChaos(seed: number, phases = 8): ChaosResult {
   // One seed in four runs the real driver's asynchronous writes; one in four installs snapshots slowly.
   const asyncWriteUnits = seed % 4 === 3 ? 30 : 0;
   const slowSnapshotUnits = seed % 4 === 2 ? 80 : 0;
-  // Three seeds in five broadcast commits lazily, as the real driver does (here: at the next tick).
+  // Three seeds in five broadcast commits lazily, as the real driver does.
   const lazyCommit = seed % 5 >= 2;
   const c = new SimCluster({ ids, seed, snapshotInterval, keepEntries: 3, asyncWriteUnits, slowSnapshotUnits, lazyCommit });
   const rng = c.rng;

@@ -43,7 +43,7 @@ export interface SimOptions {
   readonly slowSnapshotUnits?: number;
   /** Asynchronous writes: each Ready's write takes up to this many units (0 = synchronous). */
   readonly asyncWriteUnits?: number;
-  /** Leaders broadcast a new commit index lazily (Config.lazyCommit; here: at the next tick). */
+  /** Leaders broadcast a new commit index lazily (Config.lazyCommit): after a few units, or at the next tick. */
   readonly lazyCommit?: boolean;
 }
 
@@ -365,6 +365,8 @@ export class SimCluster {
     if (this.now % this.opts.tickUnits === 0) {
       for (const n of this.nodes.values()) n.raft?.tick();
     }
+    // lazyCommit: the driver flushes a held commit after a while (here: a random number of units).
+    for (const n of this.nodes.values()) if (n.raft?.commitDue() && this.rng() < 0.3) n.raft.flushCommit();
     this.processAll();
   }
 
