@@ -4,6 +4,7 @@
  * driven through the control socket's tRPC API exactly as `swarmctl` would.
  *   npm run bench:ha -- [--json] [--trials 10] [--runs 3] [--create-runs 1] [--seconds 20] [--rate 200] [--only latency] [--client trpc|wire|undici]
  *   (--only latency: just the scale open loop, api_write_p50_ms / api_write_p99_ms;
+ *    --closed N: N writes in flight, each sent when one is acknowledged, instead of the open loop;
  *    --client: how the open loops send, bench/ha/client.ts: tRPC's client over node:http by default)
  *   SWARMD_BIN=<path to swarmd.js> benchmarks another build (before/after comparisons).
  *
@@ -65,8 +66,11 @@ if (!['trpc', 'wire', 'undici'].includes(CLIENT)) {
   console.error('usage: --client trpc|wire|undici');
   process.exit(2);
 }
+/** --closed N: a closed loop with N writes in flight instead of the open loop (same number of writes; CPU per write at fixed batching, for before/after comparisons on a busy machine). */
+const CLOSED = argv.includes('--closed') ? arg('closed', 1) : 0;
 const traced: [number, number][] = [];
 const WRITER_PERIOD_MS = 20;
+const IDLE_SAMPLE_MS = 3_000;
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -103,7 +107,22 @@ async function openLoop(via: ProcNode, rate: number, seconds: number, tag: strin
   const inflight = new Set<Promise<void>>();
   const client = writeClient(CLIENT, via.socket, via.client);
   const t0 = performance.now() + 50;
-  for (let i = 0; i < total; i++) {
+  if (CLOSED) {
+    // Closed loop: CLOSED writes in flight, each sent when one is acknowledged. With 1, every write is its own
+    // store batch and Raft entry however busy the machine is: CPU per write comparable between builds.
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < total; i = next++) {
+        const sent = performance.now();
+        await (pool ? client.scale(pool[i % pool.length]!, 0) : client.create(spec(`${tag}-${seq++}`))).then(
+          () => void lat.push(performance.now() - sent),
+          (e: Error) => void errors.push(e.message),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: CLOSED }, worker));
+  }
+  for (let i = CLOSED ? total : 0; i < total; i++) {
     const due = t0 + i * period;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
@@ -205,19 +224,32 @@ async function main() {
     await openLoop(follower, RATE, 2, 'warm', pool);
     const lat: Awaited<ReturnType<typeof openLoop>>[] = [];
     const cpu: Record<string, number>[] = [];
+    const label = (m: ProcNode) => `${m.name}${m === leader ? ' (leader)' : m === follower ? ' (via)' : ''}`;
+    // What each manager spends with no writes (heartbeats, ticks, status), per second: reported so a slow run's per-write figures can be read net of it.
+    const idle0 = cluster.managers.map((m) => cpuMs(m.pid()));
+    const idleT0 = performance.now();
+    await sleep(IDLE_SAMPLE_MS);
+    const idleSeconds = (performance.now() - idleT0) / 1000;
+    const idle = cluster.managers.map((m, i) => (cpuMs(m.pid()) - idle0[i]!) / idleSeconds);
+    log(`  idle CPU ms per second: ${JSON.stringify(Object.fromEntries(cluster.managers.map((m, i) => [label(m), r1(idle[i]!)])))}`);
     for (let r = 0; r < RUNS; r++) {
       const c0 = cluster.managers.map((m) => cpuMs(m.pid()));
       const self0 = process.cpuUsage();
+      const w0 = performance.now();
       lat.push(await openLoop(follower, RATE, SECONDS, `lat${r}`, pool));
-      // CPU per acknowledged write on each manager (and this load generator): a load-independent view of the per-write cost.
+      const seconds = (performance.now() - w0) / 1000;
+      // CPU per acknowledged write on each manager (and this load generator). Less noisy than latency, but it still
+      // depends on batching: on a busy machine more writes share an entry and each costs less (see --closed).
       const n = Math.max(1, lat.at(-1)!.ok);
       const self = process.cpuUsage(self0);
+      const used = cluster.managers.map((m, i) => cpuMs(m.pid()) - c0[i]!);
       cpu.push({
-        ...Object.fromEntries(cluster.managers.map((m, i) => [`${m.name}${m === leader ? ' (leader)' : m === follower ? ' (via)' : ''}`, r1((cpuMs(m.pid()) - c0[i]!) / n)])),
+        ...Object.fromEntries(cluster.managers.map((m, i) => [label(m), r1(used[i]! / n)])),
         client: r1((self.user + self.system) / 1000 / n),
       });
-      show(`open loop (scale) ${r + 1}/${RUNS}`, lat.at(-1)!);
+      show(`${CLOSED ? `closed loop (${CLOSED} in flight)` : 'open loop'} (scale) ${r + 1}/${RUNS}`, lat.at(-1)!);
       log(`  CPU ms per write: ${JSON.stringify(cpu.at(-1))}`);
+      log(`  net of idle: ${JSON.stringify(Object.fromEntries(cluster.managers.map((m, i) => [label(m), Math.round(((used[i]! - idle[i]! * seconds) / n) * 100) / 100])))}`);
     }
     const creates = [];
     for (let r = 0; r < (LATENCY_ONLY ? 0 : CREATE_RUNS); r++) {
@@ -259,6 +291,7 @@ async function main() {
         failover: trials.map(({ errors: _, ...t }) => ({ ...t, ms: Math.round(t.ms) })),
         failover_errors: errorKinds,
         cpu_ms_per_write: cpu,
+        idle_cpu_ms_per_s: Object.fromEntries(cluster.managers.map((m, i) => [label(m), r1(idle[i]!)])),
         latency: [...lat, ...creates].map((x) => ({ ...x, p50: r1(x.p50), p99: r1(x.p99), max: r1(x.max), achieved_per_s: r1(x.achieved_per_s) })),
       },
     ];

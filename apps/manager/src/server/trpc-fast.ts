@@ -67,7 +67,8 @@ export function createFastTrpcHandler<Ctx>(o: FastTrpcOptions<Ctx>): (req: http.
       const error = getTRPCErrorFromUnknown(cause);
       body = { error: getErrorShape({ config, ctx, error, input, path, type }) };
     }
-    const json = JSON.stringify(transformTRPCResponse(config, body as never));
+    // A result is serialized as tRPC's transformTRPCResponse would, without its object spreads.
+    const json = JSON.stringify('result' in body ? { result: { data: config.transformer.output.serialize(body.result.data) } } : transformTRPCResponse(config, body as never));
     res.writeHead(getHTTPStatusCode(body as never), { vary: 'trpc-accept, accept', 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
     res.end(json);
   }

@@ -5,8 +5,8 @@
  * error before the store changes.
  */
 import { describe, expect, it } from 'vitest';
-import { type CommitEvent, type Service, type Task, TaskState, newId, ok } from '@swarm/shared';
-import { CorruptEntryError, decodeEntry, encodeEntry } from './entry-codec.js';
+import { type CommitEvent, type Service, ServiceSchema, type Task, TaskState, newId, ok } from '@swarm/shared';
+import { CorruptEntryError, decodeEntry, encodeEntry, sameJson } from './entry-codec.js';
 import { decodeCommits, encodeCommits, storeStateMachine } from './replicated.js';
 import { type Store, createStore } from './store.js';
 
@@ -95,5 +95,49 @@ describe('raft entry format 2', () => {
     const badPatch = enc({ v: 2, shared: [], commits: [{ version: 2, changes: [{ t: 'services', a: 'patch', id: svc.value.id, base: 1, set: { specVersion: 'two' } }] }] });
     expect(() => storeStateMachine(b).apply({ index: 9, term: 1, data: badPatch })).toThrow(/invalid raft entry: patch of services/);
     expect(b.snapshot()).toEqual(before);
+  });
+
+  it('takes a patched field equal to a stored value of the same schema as that value, and stores the same as validating it', async () => {
+    const { a, b, entries } = pair();
+    const svc = await a.update((tx) => tx.create('services', { id: newId(), spec: serviceSpec, specVersion: 1 }));
+    if (!svc.ok) throw new Error('service');
+    // An update that moves the spec to previousSpec and sets an equal (rebuilt) spec: both equal the stored spec.
+    const before = b.view((tx) => tx.get('services', svc.value.id))!;
+    const { mode, task, annotations } = JSON.parse(JSON.stringify(serviceSpec)) as typeof serviceSpec;
+    const rebuilt = { mode, task, annotations }; // equal content, another key order
+    const up = await a.update((tx) => tx.update('services', { ...tx.get('services', svc.value.id)!, spec: rebuilt, previousSpec: tx.get('services', svc.value.id)!.spec, specVersion: 2 }));
+    expect(up.ok).toBe(true);
+    const set = (JSON.parse(new TextDecoder().decode(entries.at(-1)!)) as { commits: [{ changes: [{ set: Record<string, unknown> }] }] }).commits[0].changes[0].set;
+    expect(Object.keys(set)).toEqual(expect.arrayContaining(['spec', 'previousSpec']));
+    same(a, b);
+    const stored = b.view((tx) => tx.get('services', svc.value.id))!;
+    expect(stored.previousSpec).toBe(stored.spec);
+    // The replica holds exactly what validating every patched field would have produced (content and key order).
+    const parsed = ServiceSchema.partial().parse(set) as Record<string, unknown>;
+    const validated: Record<string, unknown> = { ...before };
+    for (const k of Object.keys(set)) validated[k] = parsed[k];
+    expect(JSON.stringify(stored)).toBe(JSON.stringify(validated));
+    // A changed spec is validated as before: an invalid one is refused even next to an equal previousSpec.
+    const bad = { v: 2, shared: [], commits: [{ version: 3, changes: [{ t: 'services', a: 'patch', id: svc.value.id, base: 2, set: { previousSpec: serviceSpec, spec: { ...serviceSpec, mode: { kind: 'replicated', replicas: -1 } } } }] }] };
+    expect(() => storeStateMachine(b).apply({ index: 9, term: 1, data: new TextEncoder().encode(JSON.stringify(bad)) })).toThrow(/invalid raft entry: patch of services .*replicas/);
+  });
+
+  it('refuses a patch or object that is not a JSON object', () => {
+    const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+    for (const set of [[], null, 'x', 3]) {
+      expect(() => decodeEntry(enc({ v: 2, shared: [], commits: [{ version: 1, changes: [{ t: 'services', a: 'patch', id: 's', base: 1, set }] }] }))).toThrow(CorruptEntryError);
+    }
+    expect(() => decodeEntry(enc({ v: 2, shared: [], commits: [{ version: 1, changes: [{ t: 'services', a: 'create', o: [1] }] }] }))).toThrow(CorruptEntryError);
+  });
+
+  it('compares JSON values deeply (sameJson)', () => {
+    expect(sameJson({ a: [1, { b: 'x' }], c: {} }, { c: {}, a: [1, { b: 'x' }] })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameJson({ a: 1, b: 2 }, { a: 1, c: 2 })).toBe(false);
+    expect(sameJson([1, 2], { 0: 1, 1: 2 })).toBe(false);
+    expect(sameJson([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameJson(0, -0)).toBe(false);
+    expect(sameJson(null, {})).toBe(false);
+    expect(sameJson('1', 1)).toBe(false);
   });
 });

@@ -24,10 +24,16 @@ import type { AnyObject } from './tables.js';
 export class CorruptEntryError extends Error {}
 
 const TableSchema = z.enum(['nodes', 'services', 'tasks', 'clusters']);
+/**
+ * A JSON object (what `z.record(z.string(), z.unknown())` accepts from JSON.parse), checked
+ * without copying it: its fields are validated by the table's schema right after, and the
+ * copy a record schema makes cost about as much as that validation.
+ */
+const JsonObject = z.custom<Record<string, unknown>>((x) => typeof x === 'object' && x !== null && !Array.isArray(x), 'expected an object');
 const ChangeSchema = z.discriminatedUnion('a', [
-  z.object({ t: TableSchema, a: z.literal('create'), o: z.record(z.string(), z.unknown()), s: z.tuple([z.number().int(), z.number().int()]).optional() }),
-  z.object({ t: TableSchema, a: z.literal('update'), o: z.record(z.string(), z.unknown()) }),
-  z.object({ t: TableSchema, a: z.literal('patch'), id: z.string(), base: z.number().int(), set: z.record(z.string(), z.unknown()), unset: z.array(z.string()).optional() }),
+  z.object({ t: TableSchema, a: z.literal('create'), o: JsonObject, s: z.tuple([z.number().int(), z.number().int()]).optional() }),
+  z.object({ t: TableSchema, a: z.literal('update'), o: JsonObject }),
+  z.object({ t: TableSchema, a: z.literal('patch'), id: z.string(), base: z.number().int(), set: JsonObject, unset: z.array(z.string()).optional() }),
   z.object({ t: TableSchema, a: z.literal('delete'), id: z.string(), base: z.number().int() }),
 ]);
 type Change = z.infer<typeof ChangeSchema>;
@@ -150,13 +156,66 @@ function resolveChange(ch: Change, get: (table: TableName, id: string) => AnyObj
     throw new CorruptEntryError(`raft entry ${verb} ${ch.t} ${ch.id} at version ${ch.base}, but this store has it at ${cur ? `version ${cur.meta.version}` : 'no such object'}`);
   }
   if (ch.a === 'delete') return { table: ch.t, action: 'delete', object: cur } as StoreChange;
-  const r = partials[ch.t].safeParse(ch.set);
-  if (!r.success) throw invalid(`patch of ${ch.t} ${ch.id}`, r.error);
-  const next: Record<string, unknown> = { ...(cur as unknown as Record<string, unknown>) };
+  const stored = cur as unknown as Record<string, unknown>;
+  const keys = Object.keys(ch.set);
+  // A field equal to a stored value of the same schema is that (validated) value: no second validation.
+  const known = new Map<string, unknown>();
+  let unchecked: Record<string, unknown> | undefined;
+  for (const k of keys) {
+    const same = storedEqual(ch.t, stored, k, ch.set[k]);
+    if (same !== undefined) known.set(k, same);
+    else (unchecked ??= {})[k] = ch.set[k];
+  }
+  let data: Record<string, unknown> = {};
+  if (unchecked) {
+    const r = partials[ch.t].safeParse(unchecked);
+    if (!r.success) throw invalid(`patch of ${ch.t} ${ch.id}`, r.error);
+    data = r.data as Record<string, unknown>;
+  }
+  const next: Record<string, unknown> = { ...stored };
   // Only the fields the patch names (the partial schema may fill in defaults for the others).
-  const data = r.data as Record<string, unknown>;
-  for (const k of Object.keys(ch.set)) next[k] = data[k];
+  for (const k of keys) next[k] = known.has(k) ? known.get(k) : data[k];
   for (const k of ch.unset ?? []) delete next[k];
   if (next['id'] !== ch.id) throw new CorruptEntryError(`raft entry patches ${ch.t} ${ch.id} into another id`);
   return { table: ch.t, action: 'update', object: next as never } as StoreChange;
+}
+
+/**
+ * Fields whose stored values were validated with the same schema as another field's
+ * (a service's spec and previous spec: an update moves the spec to `previousSpec`).
+ */
+const sameSchemaFields: Partial<Record<TableName, Record<string, readonly string[]>>> = {
+  services: { spec: ['spec', 'previousSpec'], previousSpec: ['previousSpec', 'spec'] },
+};
+
+/**
+ * The stored value a patched field equals, if any. Everything in the store was validated
+ * (and completed with defaults) by the table's schema when it was applied, and the table
+ * schemas have no transforms, so validating an equal value would return an equal value:
+ * the stored one is used instead (same content; its key order is the schema's, as a
+ * validated value's would be).
+ */
+function storedEqual(table: TableName, stored: Record<string, unknown>, field: string, value: unknown): unknown {
+  for (const f of sameSchemaFields[table]?.[field] ?? [field]) {
+    const v = Object.hasOwn(stored, f) ? stored[f] : undefined;
+    if (v !== undefined && sameJson(value, v)) return v;
+  }
+  return undefined;
+}
+
+/** Deep equality of JSON values (plain objects, arrays, primitives; -0 is not 0). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const kx = Object.keys(x);
+  if (kx.length !== Object.keys(y).length) return false;
+  for (const k of kx) if (!Object.hasOwn(y, k) || !sameJson(x[k], y[k])) return false;
+  return true;
 }
