@@ -50,7 +50,8 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   const first = opts.first ?? 0;
   const agents: Agent[] = [];
   const ids: string[] = [];
-  const logger = pino({ level: 'error' });
+  // SIM_LOG_LEVEL=warn shows why sessions end ("session ended; reconnecting" with the reason).
+  const logger = pino({ level: process.env['SIM_LOG_LEVEL'] ?? 'error' });
   let next = 0;
   const one = async (i: number) => {
     // A join can time out when the machine is saturated: retry, backing off (a shared 2-core machine

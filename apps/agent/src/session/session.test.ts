@@ -4,8 +4,9 @@ import { TaskState as S, seededRng, systemClock } from '@swarm/shared';
 import { startAgent, type Agent } from '../agent.js';
 import { createFakeExecutor } from '../exec/fake/executor.js';
 import { startFakeDispatcher } from '../testing/fake-dispatcher.js';
-import { eventually, makeTask, tempDir, withDesired } from '../testing/tasks.js';
+import { eventually, makeTask, manualClock, tempDir, withDesired } from '../testing/tasks.js';
 import { jittered, nextBackoff } from './backoff.js';
+import { type SessionHandlers, startSession } from './session.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -142,5 +143,56 @@ describe('session client', () => {
     await agent.stop();
     expect(executor.runtime(a.id)).toBe('running');
     expect(agent.status().session).toBe('stopped');
+  });
+
+  const quietHandlers = (): SessionHandlers => ({
+    describe: async () => ({ hostname: 'n1', platform: { os: 'linux', architecture: 'x86_64' }, resources: { nanoCpus: 1e9, memoryBytes: 1e9, generic: {} }, engine: { engineVersion: 't', labels: {}, plugins: [] }, executor: 'sim' }),
+    onComplete: async () => {},
+    onIncremental: async () => {},
+    onConnected: () => {},
+    onDisconnected: () => {},
+  });
+
+  it('a heartbeat that misses its deadline is retried (twice by default) before the session is given up', async () => {
+    // Two unanswered heartbeats in a row: the session survives.
+    const d = await startFakeDispatcher({ heartbeatMs: 20, hangHeartbeats: 2 });
+    cleanups.push(() => d.close());
+    const s = startSession({ nodeId: 'node1', managerAddr: d.addr, handlers: quietHandlers(), rpcTimeoutMs: 100, rng: seededRng(1) });
+    cleanups.push(() => s.stop());
+    await eventually(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3));
+    expect(d.sessions).toHaveLength(1);
+    // Three in a row: a new session.
+    const d3 = await startFakeDispatcher({ heartbeatMs: 20, hangHeartbeats: 3 });
+    cleanups.push(() => d3.close());
+    const s3 = startSession({ nodeId: 'node1', managerAddr: d3.addr, handlers: quietHandlers(), rpcTimeoutMs: 100, rng: seededRng(1) });
+    cleanups.push(() => s3.stop());
+    await eventually(() => expect(d3.sessions[0]?.call.cancelled).toBe(true)); // given up (then redialled elsewhere)
+    expect(d3.heartbeats()).toBe(0);
+    expect(d.sessions[0]?.call.cancelled).toBe(false);
+  });
+
+  it('waits twice as long for the first session message after a session that got none', async () => {
+    const clock = manualClock();
+    const d = await startFakeDispatcher({ silentSessions: 2 });
+    cleanups.push(() => d.close());
+    const s = startSession({ nodeId: 'node1', managerAddr: d.addr, handlers: quietHandlers(), sessionTimeoutMs: 1000, clock, rng: seededRng(1) });
+    cleanups.push(() => s.stop());
+    await eventually(() => expect(d.sessions).toHaveLength(1));
+    clock.advance(1000); // the first session times out
+    await eventually(() => expect(d.sessions[0]?.call.cancelled).toBe(true));
+    await eventually(() => {
+      if (d.sessions.length < 2) clock.advance(50); // through the reconnect backoff (< 100 ms for the first retry)
+      expect(d.sessions).toHaveLength(2);
+    });
+    // The second session's timer was armed before the server saw the call, at most 50 ms of clock ago.
+    clock.advance(1500); // > 1000 ms, < 2000 ms: still waiting
+    await new Promise((r) => setTimeout(r, 50));
+    expect(d.sessions[1]?.call.cancelled).toBe(false);
+    clock.advance(500);
+    await eventually(() => expect(d.sessions[1]?.call.cancelled).toBe(true));
+    await eventually(() => {
+      clock.advance(300);
+      expect(s.status().state).toBe('ready'); // the third session gets its message
+    });
   });
 });

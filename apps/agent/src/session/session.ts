@@ -31,8 +31,18 @@ export interface SessionOptions {
   clock?: Clock;
   rng?: Rng;
   logger?: Logger;
-  /** Time allowed for the first SessionMessage (default 5 s). */
+  /**
+   * Time allowed for the first SessionMessage (default 5 s). Doubled after each session that timed out
+   * waiting for it, up to 8×, and back to this once a session is established: a manager too loaded to
+   * answer within 5 s is not helped by every agent re-registering every 5 s.
+   */
   sessionTimeoutMs?: number;
+  /**
+   * Heartbeats whose deadline passed that are retried at once before the session is given up (default 2):
+   * a manager that stalls for a few seconds (a large commit) has not lost the session; the dispatcher
+   * itself waits 5 periods before it marks the node DOWN.
+   */
+  heartbeatRetries?: number;
   /** Deadline of Heartbeat and UpdateTaskStatus calls (default 5 s). */
   rpcTimeoutMs?: number;
   /** Re-read the node description this often; a change opens a new session (default 20 s, 0 = never). */
@@ -65,6 +75,7 @@ export interface SessionClient {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
+const NO_FIRST_MESSAGE = 'no session message in time';
 
 export function startSession(opts: SessionOptions): SessionClient {
   const clock = opts.clock ?? systemClock;
@@ -82,6 +93,8 @@ export function startSession(opts: SessionOptions): SessionClient {
   let wakeSleep: (() => void) | undefined;
 
   const deadline = () => new Date(Date.now() + rpcTimeout);
+  const baseFirstMessageTimeout = opts.sessionTimeoutMs ?? 5000;
+  let firstMessageTimeout = baseFirstMessageTimeout;
 
   const applySessionMessage = (m: SessionMessage) => {
     if (m.managers.length > 0) {
@@ -130,7 +143,7 @@ export function startSession(opts: SessionOptions): SessionClient {
     });
     call.on('error', (e: grpc.ServiceError) => fail(`session: ${e.details || e.message}`));
     call.on('end', () => fail('session stream ended'));
-    const timer = clock.setTimeout(() => fail('no session message in time'), opts.sessionTimeoutMs ?? 5000);
+    const timer = clock.setTimeout(() => fail(NO_FIRST_MESSAGE), firstMessageTimeout);
     const m = await Promise.race([first, failed.then(() => undefined)]);
     timer.cancel();
     if (!m || reason !== undefined) {
@@ -163,10 +176,18 @@ export function startSession(opts: SessionOptions): SessionClient {
   function heartbeat(c: DispatcherClient, sessionId: string, fail: (r: string) => void): () => void {
     let timer: { cancel(): void } | undefined;
     let done = false;
+    const retries = opts.heartbeatRetries ?? 2;
+    let missed = 0;
     const beat = () => {
       c.Heartbeat({ sessionId }, new grpc.Metadata(), { deadline: deadline() }, (e, res) => {
         if (done) return;
+        if (e?.code === grpc.status.DEADLINE_EXCEEDED && missed < retries) {
+          missed++;
+          log?.warn({ missed }, 'heartbeat not answered in time; retrying');
+          return beat();
+        }
         if (e) return fail(`heartbeat: ${e.details || e.message}`);
+        missed = 0;
         timer = clock.setTimeout(beat, Number(res?.periodMs) || DEFAULT_HEARTBEAT_MS);
       });
     };
@@ -310,6 +331,8 @@ export function startSession(opts: SessionOptions): SessionClient {
       }
       st.lastError = r.reason;
       if (r.established) backoff = 0;
+      if (r.established) firstMessageTimeout = baseFirstMessageTimeout;
+      else if (r.reason === NO_FIRST_MESSAGE) firstMessageTimeout = Math.min(firstMessageTimeout * 2, baseFirstMessageTimeout * 8);
       backoff = nextBackoff(backoff);
       const delay = jittered(backoff, rng);
       log?.warn({ reason: r.reason, delay }, 'session ended; reconnecting');

@@ -10,12 +10,24 @@ import { dispatcherPackage, type AssignmentsMessage, type SessionMessage } from 
 
 type Stream<T> = grpc.ServerWritableStream<{ sessionId: string; nodeId?: string; descriptionJson?: string }, T>;
 
-export async function startFakeDispatcher(opts: { heartbeatMs?: number; failStatusUpdates?: number; resume?: boolean } = {}) {
+export async function startFakeDispatcher(
+  opts: {
+    heartbeatMs?: number;
+    failStatusUpdates?: number;
+    resume?: boolean;
+    /** The first N heartbeats are never answered (a stalled manager): the caller's deadline passes. */
+    hangHeartbeats?: number;
+    /** The first N sessions never get their first message. */
+    silentSessions?: number;
+  } = {},
+) {
   const tasks = new Map<string, Task>();
   const sessions: Array<{ sessionId: string; nodeId: string; description: unknown; peer: string; call: Stream<SessionMessage> }> = [];
   const streams: Array<{ sessionId: string; seq: number; call: Stream<AssignmentsMessage> }> = [];
   const statuses: Array<{ sessionId: string; taskId: string; status: TaskStatus }> = [];
   let heartbeats = 0;
+  let hang = opts.hangHeartbeats ?? 0;
+  let silent = opts.silentSessions ?? 0;
   let failStatus = opts.failStatusUpdates ?? 0;
   let current: string | undefined;
 
@@ -28,10 +40,12 @@ export async function startFakeDispatcher(opts: { heartbeatMs?: number; failStat
       current = sessionId;
       const description: unknown = JSON.parse(call.request.descriptionJson || 'null');
       sessions.push({ sessionId, nodeId: call.request.nodeId ?? '', description, peer: call.getPeer(), call });
+      if (silent > 0) return void silent--;
       call.write({ sessionId, nodeJson: JSON.stringify({ id: call.request.nodeId }), managers: [{ nodeId: 'm1', addr: '127.0.0.1:1', weight: 10 }] });
     },
     Heartbeat(call: grpc.ServerUnaryCall<{ sessionId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
       if (call.request.sessionId !== current) return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'session invalid' });
+      if (hang > 0) return void hang--;
       heartbeats++;
       cb(null, { periodMs: opts.heartbeatMs ?? 5000 });
     },

@@ -316,6 +316,36 @@ describe('dispatcher over gRPC', { timeout: 15_000 }, () => {
     expect(err?.details).toBe('session invalid');
   });
 
+  it('a heartbeat expiry racing a new session of the node does not leave the node DOWN under a live session', async () => {
+    const first = await openSession('w1');
+    // Commits stall (a loaded manager): the new session's READY write waits while the old session's timer runs out.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const writing = new Promise<void>((r) => (entered = r));
+    store.setProposer({
+      propose: () => {
+        entered();
+        return gate;
+      },
+    });
+    const stream = client.Session({ node_id: 'w1', description_json: JSON.stringify(description('host-w1')), session_id: '' }, as('w1'));
+    streams.push(stream);
+    const second = collect(stream);
+    await writing;
+    clock.advance(1000); // the first session's heartbeat timer expires: markDown queues its DOWN write behind READY
+    release();
+    const m = await second.next();
+    await dispatcher.flush();
+    expect(await first.done()).toBeUndefined();
+    expect(store.view((tx) => tx.get('nodes', 'w1')?.status.state)).toBe('READY');
+    expect((await heartbeat(m.session_id)).err).toBeNull();
+    // The node still goes DOWN if that session stops beating.
+    const down = waitForCommit(store, (e) => e.changes.some((c) => c.table === 'nodes' && c.object.id === 'w1' && c.object.status.state === 'DOWN'));
+    clock.advance(1000);
+    await down;
+  });
+
   it('nodes expected back after a restart go DOWN if they never reconnect (2× grace); others are left alone', async () => {
     dispatcher.expect(['w2']);
     const down = waitForCommit(store, (e) => e.changes.some((c) => c.table === 'nodes' && c.object.id === 'w2' && c.object.status.state === 'DOWN'));

@@ -79,9 +79,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const batcher = createStatusBatcher({ store, clock, managerId: deps.managerId });
   const nodeWriter = createNodeWriter({ store });
 
+  /** Session opens in progress per node (their READY write is queued or being committed). */
+  const opening = new Map<string, number>();
   const markDown = async (nodeId: string, message: string) => {
     byNode.get(nodeId)?.close();
-    await nodeWriter.write(nodeId, (n) => (n.status.state === 'DOWN' ? undefined : { ...n, status: { ...n.status, state: 'DOWN', message } }));
+    // Decided when the write runs, not now: a session that opened (or started opening) after the expiry
+    // wrote READY before this edit runs, and marking the node DOWN then would leave it DOWN for good while
+    // its agent heartbeats on that session (nothing writes READY again until the next session).
+    const r = await nodeWriter.write(nodeId, (n) =>
+      n.status.state === 'DOWN' || byNode.has(nodeId) || opening.has(nodeId) ? undefined : { ...n, status: { ...n.status, state: 'DOWN', message } },
+    );
+    if (r.ok && r.value.status.state !== 'DOWN') {
+      // Left READY for a newer session; if that open still fails, the node expires again.
+      if (!byNode.has(nodeId)) heartbeats.beat(nodeId);
+      return;
+    }
     log(`node ${nodeId} is down: ${message}`);
   };
   /** The last session ID issued to each node: the only one it may resume. */
@@ -135,9 +147,22 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // Coalesced with the other sessions opening now: one transaction for a whole reconnect storm.
     // The edit is idempotent, so a commit that timed out (it may still land) is simply retried once.
     const ready = (n: Node): Node => ({ ...n, description, status: { state: 'READY', message: '', addr } });
-    let r = await nodeWriter.write(nodeId, ready);
-    if (!r.ok && r.error.startsWith('node write failed')) r = await nodeWriter.write(nodeId, ready);
+    opening.set(nodeId, (opening.get(nodeId) ?? 0) + 1);
+    let r: Result<Node, string>;
+    try {
+      r = await nodeWriter.write(nodeId, ready);
+      if (!r.ok && r.error.startsWith('node write failed')) r = await nodeWriter.write(nodeId, ready);
+    } finally {
+      const left = (opening.get(nodeId) ?? 1) - 1;
+      if (left > 0) opening.set(nodeId, left);
+      else opening.delete(nodeId);
+    }
     if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, r.error));
+    if (call.cancelled) {
+      // The agent gave up waiting (a slow commit): no session to set up; the node expires unless it comes back.
+      if (!byNode.has(nodeId)) heartbeats.beat(nodeId);
+      return;
+    }
     // An agent that moves to a new connection (a renewed certificate) resumes its session ID.
     const asked = call.request.session_id;
     const id = asked && lastSession.get(nodeId) === asked ? asked : newId();
@@ -193,7 +218,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     UpdateTaskStatus(call: grpc.ServerUnaryCall<P.UpdateTaskStatusRequest, object>, cb: grpc.sendUnaryData<object>) {
       try {
         const s = sessionOf(call, call.request.session_id);
-        const updates = call.request.updates.map((u) => {
+        // One read transaction for the whole report.
+        const updates = store.view((read) => call.request.updates.map((u) => {
           let json: unknown;
           try {
             json = JSON.parse(u.status_json);
@@ -202,10 +228,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           }
           const parsed = TaskStatusSchema.safeParse(json);
           if (!parsed.success) throw status(grpc.status.INVALID_ARGUMENT, `invalid status for task ${u.task_id}: ${formatZodError(parsed.error)}`);
-          const task = store.view((tx) => tx.get('tasks', u.task_id));
+          const task = read.get('tasks', u.task_id);
           if (task && task.nodeId !== s.nodeId) throw status(grpc.status.PERMISSION_DENIED, 'cannot update a task not assigned this node');
           return { id: u.task_id, status: parsed.data };
-        });
+        }));
         for (const u of updates) batcher.add(u.id, u.status);
         cb(null, {});
       } catch (e) {

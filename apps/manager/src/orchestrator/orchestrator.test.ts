@@ -3,9 +3,11 @@ import { type Task, TaskState, ok } from '@swarm/shared';
 import type { Loop } from '../lib/control-loop.js';
 import { createStore, type Store } from '../store/store.js';
 import { makeNode, manualClock, type ManualClock, serviceSpec } from '../testing/fixtures.js';
-import { startReplicatedOrchestrator } from './orchestrator.js';
+import { CREATE_CHUNK, startReplicatedOrchestrator } from './orchestrator.js';
 
 const S = TaskState;
+/** Real elapsed time must not decide when these tests' reconciles run. */
+const NO_THROTTLE = { minMs: Infinity, factor: 1 };
 
 /** Drives the loop's debounce timers on the manual clock (5 ms steps) until it has nothing to do. */
 async function quiesce(clock: ManualClock, loop: Loop): Promise<void> {
@@ -50,7 +52,7 @@ describe('replicated orchestrator loop', () => {
       tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas } }), specVersion: 1 });
       return ok(undefined);
     });
-    loop = startReplicatedOrchestrator({ store, clock });
+    loop = startReplicatedOrchestrator({ store, clock, throttle: NO_THROTTLE });
     await quiesce(clock, loop);
     return { clock, store, loop };
   }
@@ -137,5 +139,123 @@ describe('replicated orchestrator loop', () => {
     await setTask(store, a.id, (t) => ({ status: { ...t.status, state: S.SHUTDOWN } }));
     await quiesce(clock, loop);
     expect(tasksOf(store, 'svc')).toEqual([]);
+  });
+
+  it('a large service is reconciled again no sooner than factor × its last reconcile took', async () => {
+    const clock = manualClock();
+    const store = createStore({ clock });
+    await store.update((tx) => {
+      tx.create('nodes', makeNode('n1'));
+      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 2 } }), specVersion: 1 });
+      return ok(undefined);
+    });
+    // Every reconcile "takes" 50 ms of elapsed time: the next one waits 3 × 50 ms more (factor 4).
+    let fake = 0;
+    const elapsed = () => (fake += 50);
+    let reconciles = 0;
+    const unsub = store.subscribe((e) => void (reconciles += e.changes.some((c) => c.table === 'tasks' && c.action === 'create') ? 1 : 0));
+    loop = startReplicatedOrchestrator({ store, clock, throttle: { minMs: 20, factor: 4 }, elapsed });
+    await quiesce(clock, loop);
+    expect(tasksOf(store, 'svc')).toHaveLength(2);
+    const [a] = tasksOf(store, 'svc');
+    if (!a) throw new Error('no task');
+    // The task fails right away: the replacement must wait for the throttle (150 ms), not just the debounce.
+    await setTask(store, a.id, (t) => ({ nodeId: 'n1', status: { ...t.status, state: S.FAILED } }));
+    for (let i = 0; i < 20; i++) {
+      clock.advance(5);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(store.view((tx) => tx.get('tasks', a.id)?.desiredState)).toBe(S.RUNNING); // not reconciled yet (100 ms < 150 ms)
+    clock.advance(100);
+    await quiesce(clock, loop);
+    expect(store.view((tx) => tx.get('tasks', a.id)?.desiredState)).toBe(S.SHUTDOWN);
+    expect(tasksOf(store, 'svc')).toHaveLength(3);
+    unsub();
+    expect(reconciles).toBe(2);
+  });
+
+  it('a plan computed before the service changed is not applied: the service is reconciled again', async () => {
+    const clock = manualClock();
+    const store = createStore({ clock });
+    await store.update((tx) => {
+      tx.create('nodes', makeNode('n1'));
+      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 5 } }), specVersion: 1 });
+      return ok(undefined);
+    });
+    // The first write of the orchestrator is preceded by a scale-down to 1 (as if it raced an API call).
+    let race = true;
+    const racing: Store = {
+      ...store,
+      async update(fn) {
+        if (race) {
+          race = false;
+          await store.update((tx) => {
+            const s = tx.get('services', 'svc');
+            if (!s) throw new Error('gone');
+            return tx.update('services', { ...s, spec: { ...s.spec, mode: { kind: 'replicated', replicas: 1 } } });
+          });
+        }
+        return store.update(fn);
+      },
+    };
+    let created = 0;
+    const unsub = store.subscribe((e) => void (created += e.changes.filter((c) => c.table === 'tasks' && c.action === 'create').length));
+    loop = startReplicatedOrchestrator({ store: racing, clock, throttle: NO_THROTTLE });
+    await quiesce(clock, loop);
+    unsub();
+    expect(tasksOf(store, 'svc')).toHaveLength(1);
+    expect(created).toBe(1); // the stale plan's five creates never happened
+  });
+
+  it('a node change that leaves its state and availability alone reconciles no service on it', async () => {
+    const clock = manualClock();
+    const store = createStore({ clock });
+    await store.update((tx) => {
+      tx.create('nodes', makeNode('n1'));
+      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 1 } }), specVersion: 1 });
+      return ok(undefined);
+    });
+    let reconciles = 0;
+    const elapsed = () => (reconciles += 0.5); // called twice per service reconcile
+    loop = startReplicatedOrchestrator({ store, clock, throttle: NO_THROTTLE, elapsed });
+    await quiesce(clock, loop);
+    const [a] = tasksOf(store, 'svc');
+    if (!a) throw new Error('no task');
+    await setTask(store, a.id, (t) => ({ nodeId: 'n1', status: { ...t.status, state: S.RUNNING } }));
+    await quiesce(clock, loop);
+    const before = reconciles;
+    const editNode = (edit: (n: ReturnType<typeof makeNode>) => ReturnType<typeof makeNode>) =>
+      store.update((tx) => {
+        const n = tx.get('nodes', 'n1');
+        if (!n) throw new Error('gone');
+        return tx.update('nodes', edit(n));
+      });
+    // A session re-registering the node READY, with a new address.
+    await editNode((n) => ({ ...n, status: { ...n.status, state: 'READY', addr: '10.0.0.9' } }));
+    await quiesce(clock, loop);
+    expect(reconciles).toBe(before);
+    await editNode((n) => ({ ...n, spec: { ...n.spec, availability: 'DRAIN' } }));
+    await quiesce(clock, loop);
+    expect(reconciles).toBeGreaterThan(before);
+    expect(store.view((tx) => tx.get('tasks', a.id)?.desiredState)).toBe(S.SHUTDOWN);
+  });
+
+  it('creates a big service in transactions of CREATE_CHUNK tasks', async () => {
+    const clock = manualClock();
+    const store = createStore({ clock });
+    await store.update((tx) => {
+      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 2 * CREATE_CHUNK + 5 } }), specVersion: 1 });
+      return ok(undefined);
+    });
+    const perCommit: number[] = [];
+    const unsub = store.subscribe((e) => {
+      const n = e.changes.filter((c) => c.table === 'tasks' && c.action === 'create').length;
+      if (n > 0) perCommit.push(n);
+    });
+    loop = startReplicatedOrchestrator({ store, clock, throttle: NO_THROTTLE });
+    await quiesce(clock, loop);
+    unsub();
+    expect(perCommit).toEqual([CREATE_CHUNK, CREATE_CHUNK, 5]);
+    expect(new Set(tasksOf(store, 'svc').map((t) => t.slot)).size).toBe(2 * CREATE_CHUNK + 5);
   });
 });

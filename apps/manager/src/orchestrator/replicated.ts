@@ -36,7 +36,7 @@ export function groupBySlot(tasks: readonly Task[]): Map<number, Task[]> {
     s.push(t);
     slots.set(t.slot, s);
   }
-  for (const s of slots.values()) s.sort(byCreated);
+  for (const s of slots.values()) if (s.length > 1) s.sort(byCreated);
   return slots;
 }
 

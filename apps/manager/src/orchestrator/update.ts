@@ -91,11 +91,20 @@ function census(input: SuperviseInput, cfg: UpdateConfig): Census {
   const { service, now } = input;
   const c: Census = { dirty: [], inFlight: 0, sleeping: 0, lastRunningAt: 0, stop: [] };
   for (const g of input.groups) {
-    const live = g.tasks.filter((t) => isRunnable(t) && !input.stopping.has(t.id));
-    const fresh = live.filter((t) => !isTaskDirty(service, t));
-    const stale = live.filter((t) => isTaskDirty(service, t));
-    const running = fresh.find((t) => t.status.state === TaskState.RUNNING);
-    for (const t of fresh) c.lastRunningAt = Math.max(c.lastRunningAt, t.runningAt ?? 0);
+    // One pass over the group (this runs for every slot of the service on every reconcile).
+    const fresh: Task[] = [];
+    const stale: Task[] = [];
+    let running: Task | undefined;
+    for (const t of g.tasks) {
+      if (!isRunnable(t) || input.stopping.has(t.id)) continue;
+      if (isTaskDirty(service, t)) {
+        stale.push(t);
+        continue;
+      }
+      fresh.push(t);
+      if (!running && t.status.state === TaskState.RUNNING) running = t;
+      if ((t.runningAt ?? 0) > c.lastRunningAt) c.lastRunningAt = t.runningAt ?? 0;
+    }
     if (fresh.length === 0) {
       if (g.restarting) c.inFlight++;
       else if (stale.length > 0) c.dirty.push(g);

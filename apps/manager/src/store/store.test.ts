@@ -260,6 +260,29 @@ describe('commit events', () => {
     expect(oldest).toBeLessThanOrEqual(7);
   });
 
+  it('eventsSince also stops at the retained changes budget: big commits are not kept beyond it', async () => {
+    const store = createStore({ retainEvents: 100, retainChanges: 4 });
+    // Commits of 1, 3, 1, 1, 1 and 2 changes.
+    const sizes = [1, 3, 1, 1, 1, 2];
+    let n = 0;
+    for (const size of sizes) {
+      await store.update((tx) => {
+        for (let i = 0; i < size; i++) tx.create('nodes', makeNode(`n${++n}`));
+        return ok(undefined);
+      });
+    }
+    const retained = (() => {
+      for (let v = 0; v <= 6; v++) if (store.eventsSince(v) !== null) return store.eventsSince(v)!;
+      return [];
+    })();
+    // Never more than twice the budget, always a contiguous suffix ending at the head.
+    expect(retained.reduce((a, e) => a + e.changes.length, 0)).toBeLessThanOrEqual(8);
+    expect(retained.map((e) => e.version)).toEqual(Array.from({ length: retained.length }, (_, i) => 7 - retained.length + i));
+    expect(store.eventsSince(0)).toBeNull(); // the 3-change commit (version 2) is gone
+    expect(store.eventsSince(1)).toBeNull();
+    expect(store.eventsSince(5)?.map((e) => e.version)).toEqual([6]);
+  });
+
   it('eventsSince after restore() is null for older versions and works for new commits', async () => {
     const a = createStore();
     for (let i = 1; i <= 3; i++) await a.update((tx) => tx.create('nodes', makeNode(`n${i}`)));

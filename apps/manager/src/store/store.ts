@@ -71,15 +71,36 @@ export interface StoreOptions {
   proposer?: Proposer;
   /** How many recent commits are kept for resuming watchers. */
   retainEvents?: number;
+  /**
+   * ...and at most this many changed objects over those commits (default 50,000): a retained commit keeps
+   * every object version it wrote alive, and one commit can carry thousands (a 100,000-task create).
+   */
+  retainChanges?: number;
 }
 
 export function createStore(opts: StoreOptions = {}): Store {
   const clock = opts.clock ?? systemClock;
   let proposer = opts.proposer ?? nullProposer;
   const retain = opts.retainEvents ?? 10_000;
+  const retainChanges = opts.retainChanges ?? 50_000;
   let base: BaseTables = emptyTables();
   let version = 0;
   let recent: CommitEvent[] = [];
+  /** Changes over `recent`. */
+  let recentChanges = 0;
+  /** Trims `recent` to the newest commits within both budgets (amortized: only once either is exceeded twice over). */
+  const trimRecent = (): void => {
+    if (recent.length <= retain * 2 && recentChanges <= retainChanges * 2) return;
+    let keep = 0;
+    let changes = 0;
+    for (let i = recent.length - 1; i >= 0 && keep < retain; i--, keep++) {
+      const n = recent[i]!.changes.length;
+      if (changes + n > retainChanges) break;
+      changes += n;
+    }
+    recent = recent.slice(recent.length - keep);
+    recentChanges = changes;
+  };
   const listeners = new Set<Listener>();
   const queue: Queued[] = [];
   let draining = false;
@@ -89,7 +110,8 @@ export function createStore(opts: StoreOptions = {}): Store {
     for (const c of event.changes) applyToTables(base, c.table, c.object.id, c.action === 'delete' ? null : (c.object as AnyObject));
     version = event.version;
     recent.push(event);
-    if (recent.length > retain * 2) recent = recent.slice(-retain);
+    recentChanges += event.changes.length;
+    trimRecent();
     for (const l of listeners) {
       try {
         l(event);
@@ -186,6 +208,7 @@ export function createStore(opts: StoreOptions = {}): Store {
       for (const t of tables) for (const o of s[t]) applyToTables(base, t, o.id, o as AnyObject);
       version = s.version;
       recent = [];
+      recentChanges = 0;
     },
     applyCommitted: apply,
     setProposer(p) {

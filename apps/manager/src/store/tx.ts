@@ -46,6 +46,16 @@ export function createReadTx(base: BaseTables, overlays: readonly Overlay[]): Re
     return (base[table] as Map<string, AnyObject>).get(id);
   };
   const overlaid = (table: TableName, candidates: Iterable<string>, keep: (o: AnyObject) => boolean): AnyObject[] => {
+    if (overlays.every((o) => !o.get(table)?.size)) {
+      // Nothing of this table changed in the batch (every view): the committed objects, without a copy of the IDs.
+      const committed = base[table] as Map<string, AnyObject>;
+      const out: AnyObject[] = [];
+      for (const id of candidates) {
+        const obj = committed.get(id);
+        if (obj && keep(obj)) out.push(obj);
+      }
+      return out;
+    }
     const ids = new Set(candidates);
     for (const o of overlays) for (const id of o.get(table)?.keys() ?? []) ids.add(id);
     const out: AnyObject[] = [];
