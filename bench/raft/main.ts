@@ -3,7 +3,7 @@
  * 256-byte entries, default timing (tick 100 ms, election 10-20 ticks).
  *   npm run bench:raft -- [--json] [--kills 20] [--quick] [--latency-only [--rounds N]] [--throughput-only] [--trace]
  * With --json the last stdout line is one JSON object with the figures; `p99_ms_at_1000` is the
- * median of three 10 s rounds (one with --quick).
+ * median of three 10 s rounds (one with --quick), after 3 s of the same load, not measured.
  * --latency-only: warm up, then only the 1,000/s open loop (N rounds); --trace adds a
  * per-stage breakdown of the commit path (see stages.ts) on stderr. --throughput-only: just
  * the closed-loop runs. Each run also reports the CPU time the nodes used per 1,000 commits.
@@ -92,6 +92,12 @@ function cpuReport(before: Map<string, number>, after: Map<string, number>, comm
   return `CPU ms per 1,000 commits: ${per.join(', ')} (load ${os.loadavg()[0]!.toFixed(2)})`;
 }
 
+/** Settle into the open loop (JIT, heap, caches after the previous phase) before measuring it. */
+async function warmOpenLoop(): Promise<void> {
+  const l = await leader();
+  await l.call('openLoad', { rate: 1000, seconds: 3, size: 256 }, 60_000);
+}
+
 async function latencyAt1000(): Promise<number> {
   const l = await leader();
   if (tracing) await Promise.all(alive().map((p) => p.call('trace', { on: true })));
@@ -170,6 +176,7 @@ async function main(): Promise<void> {
   if (latencyOnly) {
     const l = await leader();
     await l.call('load', { concurrency: 256, count: 5000, size: 256 }, 120_000); // warm-up
+    await warmOpenLoop();
     const p99s: number[] = [];
     for (let i = 0; i < rounds; i++) p99s.push(await latencyAt1000());
     const result = { p99_ms_at_1000: p99s.map((x) => Number(x.toFixed(2))), load: os.loadavg().map((x) => Number(x.toFixed(2))) };
@@ -185,6 +192,7 @@ async function main(): Promise<void> {
   const commits = await throughput();
   // The p99 of one 10 s round swings by a few ms with the machine: report the median of three rounds.
   const p99s: number[] = [];
+  await warmOpenLoop();
   for (let i = 0; i < (quick ? 1 : 3); i++) p99s.push(await latencyAt1000());
   const p99 = median(p99s);
   const fo: number[] = [];

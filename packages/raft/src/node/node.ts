@@ -123,9 +123,12 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
   function commitNews(): void {
     if (commitTimer) return;
     if (!proposals.flowing(LAZY_COMMIT_MS)) return raft.flushCommit();
+    const sent = proposals.batches;
     commitTimer = setTimeout(() => {
       commitTimer = undefined;
-      if (stopped) return;
+      if (stopped || !raft.commitDue()) return;
+      // Still flowing, and an append went out meanwhile: it carried the commit of its time; wait for the next.
+      if (proposals.batches !== sent && proposals.flowing(LAZY_COMMIT_MS)) return commitNews();
       raft.flushCommit();
       kick();
     }, LAZY_COMMIT_MS);

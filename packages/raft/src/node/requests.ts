@@ -19,6 +19,8 @@ export class ProposalBatcher {
   lastAt = -Infinity;
   /** Milliseconds between the last two batches. */
   gap = Infinity;
+  /** Batches appended so far. */
+  batches = 0;
 
   constructor(
     private readonly raft: Raft,
@@ -53,6 +55,7 @@ export class ProposalBatcher {
     const now = performance.now();
     this.gap = now - this.lastAt;
     this.lastAt = now;
+    this.batches++;
     res.value.forEach((pr, i) => void this.waits.register(pr.index, pr.term).then(b[i]!.resolve));
     this.hooks.appended(res.value[res.value.length - 1]?.index ?? 0);
   }

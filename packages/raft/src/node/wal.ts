@@ -89,6 +89,8 @@ export class Wal {
   /** A newer hard state that differs from `queuedHard` only in its commit index, not yet written. */
   private lazyHard: HardState | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
+  /** Writes queued so far (the lazy timer's measure of whether writes keep coming). */
+  private saves = 0;
   private snap = { index: 0, term: 0 };
   /** The active segment has no records yet: the next write starts with the seed records. */
   private needSeed = false;
@@ -214,18 +216,30 @@ export class Wal {
   save(hard: HardState | undefined, entries: readonly Entry[], marker?: SnapMarker): Promise<void> {
     if (hard && entries.length === 0 && !marker && onlyCommitDiffers(hard, this.queuedHard)) {
       this.lazyHard = hard;
-      this.lazyTimer ??= setTimeout(() => {
-        this.lazyTimer = undefined;
-        // Errors surface on the next write, which fails the same way.
-        if (this.lazyHard && this.fd >= 0) this.save(undefined, []).catch(() => {});
-      }, LAZY_HARD_MS);
+      if (!this.lazyTimer) this.armLazyTimer();
       return Promise.resolve();
     }
     const h = hard ?? this.lazyHard;
     if (!h && entries.length === 0 && !marker) return Promise.resolve();
     this.lazyHard = undefined;
+    this.saves++;
     if (h) this.queuedHard = h;
     return this.serial(() => this.write(h, entries, marker));
+  }
+
+  /**
+   * Write a waiting commit-only hard state alone if no write came for LAZY_HARD_MS. While writes
+   * keep coming, each carries the newest one at that time: wait for the next instead.
+   */
+  private armLazyTimer(): void {
+    const saves = this.saves;
+    this.lazyTimer = setTimeout(() => {
+      this.lazyTimer = undefined;
+      if (!this.lazyHard || this.fd < 0) return;
+      if (this.saves !== saves) return this.armLazyTimer();
+      // Errors surface on the next write, which fails the same way.
+      this.save(undefined, []).catch(() => {});
+    }, LAZY_HARD_MS);
   }
 
   private async write(hard: HardState | undefined, entries: readonly Entry[], marker: SnapMarker | undefined): Promise<void> {

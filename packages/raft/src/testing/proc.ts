@@ -31,7 +31,8 @@ export interface NodeProc {
 
 export function spawnNode(cfg: NodeProcConfig): NodeProc {
   const child = fork(MAIN, [], {
-    execArgv: ['--import', 'tsx'],
+    // RAFT_NODE_ARGS: extra Node flags for the nodes (diagnostics, e.g. --trace-gc or --cpu-prof).
+    execArgv: ['--import', 'tsx', ...(process.env['RAFT_NODE_ARGS']?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, RAFT_NODE_CONFIG: JSON.stringify(cfg) },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
