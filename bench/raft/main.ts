@@ -7,6 +7,8 @@
  * --latency-only: warm up, then only the 1,000/s open loop (N rounds); --trace adds a
  * per-stage breakdown of the commit path (see stages.ts) on stderr. --throughput-only: just
  * the closed-loop runs. Each run also reports the CPU time the nodes used per 1,000 commits.
+ * Diagnostics: --profile <dir> writes each node's .cpuprofile of the latency rounds; RAFT_BENCH_MEMORY=1
+ * prints each node's memory after a round; RAFT_NODE_ARGS passes Node flags to the nodes (e.g. --trace-gc).
  * Load generators run inside the leader process (closed loop for throughput,
  * open loop for latency), so no client RPC hop is measured.
  */
@@ -106,6 +108,10 @@ async function latencyAt1000(): Promise<number> {
   const r = await l.call<{ ok: number; p50: number; p99: number; max: number }>('openLoad', { rate: 1000, seconds: quick ? 3 : 10, size: 256 }, 120_000);
   log(`open loop 1000/s: ${r.ok} ok, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms`);
   log(cpuReport(cpu0, await cpuMs(), r.ok));
+  if (process.env['RAFT_BENCH_MEMORY']) {
+    const mem = await Promise.all(alive().map(async (p) => [p.id, (await p.call<{ memory: NodeJS.MemoryUsage }>('status')).memory] as const));
+    log(`memory MB (rss / heap used / array buffers): ${mem.map(([id, m]) => `${id} ${(m.rss / 2 ** 20).toFixed(0)} / ${(m.heapUsed / 2 ** 20).toFixed(0)} / ${(m.arrayBuffers / 2 ** 20).toFixed(0)}`).join(', ')}`);
+  }
   if (profileDir) {
     await Promise.all(alive().map((p) => p.call('profile', { on: false, file: path.join(profileDir, `${p.id === l.id ? 'leader' : p.id}.cpuprofile`) })));
   }

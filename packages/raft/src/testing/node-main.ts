@@ -62,7 +62,7 @@ function status(): object {
   const cpu = process.cpuUsage();
   return {
     id: s.id, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied, lastIndex: s.lastIndex,
-    count: list?.values.length ?? digest!.count, digest: digest?.digest, cpuMs: (cpu.user + cpu.system) / 1000,
+    count: list?.values.length ?? digest!.count, digest: digest?.digest, cpuMs: (cpu.user + cpu.system) / 1000, memory: process.memoryUsage(),
   };
 }
 
