@@ -28,8 +28,8 @@ export type { AppliedEntry, LeadershipChange, NodeError, RaftNode, RaftNodeOptio
 const LEADER_EARLY = new Set<string>(['app', 'heartbeat', 'snap', 'timeoutNow']);
 /**
  * While proposals arrive at least this often (the last two batches this close, the
- * last one this recent), a new commit index waits up to this long to ride on the
- * next append instead of an append of its own to each follower.
+ * last one this recent), a new commit index rides on the next append instead of an
+ * append of its own to each follower; once they stop, it goes out within this long.
  */
 const LAZY_COMMIT_MS = 2;
 
@@ -118,7 +118,8 @@ export async function startRaftNode<R>(o: RaftNodeOptions<R>): Promise<RaftNode<
 
   /**
    * The leader's commit index advanced. Proposals flowing: the next append carries it
-   * (or a timer sends it after LAZY_COMMIT_MS). Otherwise: tell the followers now.
+   * (a timer looks again every LAZY_COMMIT_MS and sends it once they stop). Otherwise:
+   * tell the followers now.
    */
   function commitNews(): void {
     if (commitTimer) return;
