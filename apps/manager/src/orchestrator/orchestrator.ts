@@ -103,10 +103,9 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
    * reconciled again at once. Task changes in between are safe: stops only raise desired states, starts
    * need the task still held, removals concern tasks that are stopped for good, and only this loop
    * creates tasks of a replicated service (its own writes are awaited before the next view).
+   * `computeMs`: the time spent computing (view and plan; the throttle's measure, commit waits excluded).
    */
-  /** Time the last `reconcileOne` spent computing (view and plan; the throttle's measure, commit waits excluded). */
-  let computeMs = 0;
-  const reconcileOne = async (id: string, historyLimit: number): Promise<Result<number | undefined, unknown>> => {
+  const reconcileOne = async (id: string, historyLimit: number): Promise<{ r: Result<number | undefined, unknown>; computeMs: number }> => {
     const t0 = elapsed();
     const input = store.view((tx) => {
       const service = tx.get('services', id);
@@ -115,26 +114,29 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
       return { service, tasks: tx.tasksByService(id), nodes };
     });
     if (!input) {
-      computeMs = elapsed() - t0;
-      return store.update((tx) => {
+      const computeMs = elapsed() - t0;
+      const r = await store.update((tx) => {
         if (tx.get('services', id)) return ok(clock.now()); // created again meanwhile: look again
         removeOrphans(tx, id);
         return ok(undefined);
       });
+      return { r, computeMs };
     }
     const { service } = input;
     const plan = reconcileService({ ...input, now: clock.now(), newId, historyLimit });
-    computeMs = elapsed() - t0;
+    const computeMs = elapsed() - t0;
     // A big create (a new service of 100,000 replicas) goes in chunks: one huge transaction is one huge Raft
     // entry and one long stall of the event loop (heartbeats time out), and the scheduler can start on the first chunk.
     const later = plan.create.splice(CREATE_CHUNK);
     let version = service.meta.version;
     let stale = false;
+    /** Still the service the plan was computed for (it may have changed since the view)? */
+    const unchanged = (tx: WriteTx): boolean => {
+      stale ||= tx.get('services', id)?.meta.version !== version;
+      return !stale;
+    };
     const r = await store.update((tx) => {
-      if (tx.get('services', id)?.meta.version !== version) {
-        stale = true; // changed since the view
-        return ok(undefined);
-      }
+      if (!unchanged(tx)) return ok(undefined);
       applyPlan(tx, plan);
       const next = serviceAfter(service, plan);
       if (next) {
@@ -147,16 +149,13 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
     });
     for (let i = 0; r.ok && !stale && i < later.length; i += CREATE_CHUNK) {
       const w = await store.update((tx) => {
-        if (tx.get('services', id)?.meta.version !== version) {
-          stale = true;
-          return ok(undefined);
-        }
+        if (!unchanged(tx)) return ok(undefined);
         for (const t of later.slice(i, i + CREATE_CHUNK)) tx.create('tasks', t);
         return ok(undefined);
       });
-      if (!w.ok) return w;
+      if (!w.ok) return { r: w, computeMs };
     }
-    return stale ? ok(clock.now()) : r; // a stale plan (wholly or partly unapplied): again, at once
+    return { r: stale ? ok(clock.now()) : r, computeMs }; // a stale plan (wholly or partly unapplied): again, at once
   };
   const updating = (serviceId: string) => {
     const st = store.view((tx) => tx.get('services', serviceId))?.updateStatus?.state;
@@ -203,7 +202,7 @@ export function startReplicatedOrchestrator(deps: OrchestratorDeps): Loop {
           wake.push({ key: id, at: notBefore });
           continue;
         }
-        const r = await reconcileOne(id, historyLimit);
+        const { r, computeMs } = await reconcileOne(id, historyLimit);
         if (computeMs >= throttle.minMs) quietUntil.set(id, clock.now() + computeMs * (throttle.factor - 1));
         else quietUntil.delete(id);
         if (r.ok && r.value !== undefined) wake.push({ key: id, at: r.value });
