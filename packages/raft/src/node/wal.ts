@@ -18,7 +18,7 @@
  * fdatasync (the same durability, one wake-up less per Ready). A hard state
  * that differs from the last one written only in its commit index is not
  * written on its own: it rides along with the next write, or is written in the
- * background LAZY_HARD_MS later if no write comes (the commit index needs no
+ * background once no write has come for LAZY_HARD_MS (the commit index needs no
  * durability for Raft; --force-new-cluster keeps only entries up to it).
  *
  * Recovery: a bad or short record at the end of the LAST non-empty segment
