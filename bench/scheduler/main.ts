@@ -10,11 +10,13 @@
  *                       tasks RUNNING (service list's count)
  *   manager_rss_mb_*:   the manager's RSS once converged
  * Env: BENCH_RUNS (pure runs, default 3), E2E_NODES / E2E_TASKS (default 5000 / 100000),
- * E2E_HEARTBEAT_MS (default 5000, SwarmKit's), E2E_AGENT_PROCS (4), E2E_JOINS_IN_FLIGHT (8),
+ * E2E_HEARTBEAT_MS (default 5000, SwarmKit's; the cluster's heartbeat rate cap, E2E_MAX_HEARTBEATS_PER_S or
+ * the default 100/s, stretches it to nodes ÷ cap: 50 s at 5,000 nodes), E2E_AGENT_PROCS (4), E2E_JOINS_IN_FLIGHT (8),
  * E2E_JOIN_HEARTBEAT_MS (60000, during the joins only), E2E_MANAGER_NICE (e.g. -10 on a shared machine),
  * E2E_PORT (23100), E2E_HOLD_MS (keep the manager up after the figures), E2E=0 skips the end-to-end part. SWARMD_NODE_ARGS="--cpu-prof --cpu-prof-dir=…" profiles the manager.
  */
 import fs from 'node:fs';
+import { DEFAULT_MAX_HEARTBEATS_PER_SECOND } from '../../apps/manager/src/dispatcher/heartbeat.js';
 import os from 'node:os';
 import { type Node, startNode } from '../../apps/manager/test/harness.js';
 import { machine, median, report, until } from '../lib.js';
@@ -27,6 +29,10 @@ const NODES = Number(process.env['E2E_NODES'] ?? 5000);
 const TASKS = Number(process.env['E2E_TASKS'] ?? 100_000);
 /** SwarmKit's default dispatcher heartbeat period. */
 const HEARTBEAT_MS = Number(process.env['E2E_HEARTBEAT_MS'] ?? 5000);
+/** The cluster's cap on heartbeats per second (unset: the manager's default). */
+const MAX_HB_PER_S = process.env['E2E_MAX_HEARTBEATS_PER_S'] ? Number(process.env['E2E_MAX_HEARTBEATS_PER_S']) : undefined;
+/** The period the agents are told during the timed part. */
+const effectiveHeartbeatMs = (nodes: number) => Math.max(HEARTBEAT_MS, Math.ceil((nodes / (MAX_HB_PER_S ?? DEFAULT_MAX_HEARTBEATS_PER_SECOND)) * 1000));
 /** Child processes running the simulated nodes, and joins in flight over all of them. */
 const AGENT_PROCS = Number(process.env['E2E_AGENT_PROCS'] ?? 4);
 const JOINS_IN_FLIGHT = Number(process.env['E2E_JOINS_IN_FLIGHT'] ?? 8);
@@ -43,12 +49,19 @@ const PORT = Number(process.env['E2E_PORT'] ?? 23100);
 const POLL_MS = Math.max(500, Math.round(TASKS / 40));
 /** Keep the manager running this long after the figures are taken (e.g. for a heap snapshot: --heapsnapshot-signal). */
 const HOLD_MS = Number(process.env['E2E_HOLD_MS'] ?? 0);
+/**
+ * Where the simulated nodes keep their state (each agent's task journal, fsync'd on every assignment).
+ * Default: tmpfs (/dev/shm) where there is one. Real nodes write to their own disks; thousands of hollow
+ * nodes syncing to the manager's disk would put their fsyncs in front of the manager's Raft log, a cost
+ * no real cluster has. E2E_SIM_STATE=/tmp/… puts them on the manager's disk.
+ */
+const SIM_STATE = process.env['E2E_SIM_STATE'] ?? (fs.existsSync('/dev/shm') ? '/dev/shm/swarm-bench-sim-' : '/tmp/swarm-bench-sim-');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 interface E2E {
-  converge_ms: number; rss_mb: number; join_ms: number; nodes: number; tasks: number; heartbeat_ms: number;
+  converge_ms: number; rss_mb: number; join_ms: number; nodes: number; tasks: number; heartbeat_ms: number; heartbeat_effective_ms: number; sim_state: string;
   manager_cpu_ms: number; agents_cpu_ms: number; manager_cpu_us_per_task: number; nodes_not_ready: number; poll_errors: number; rss_mb_before_tasks: number; loadavg_before: string; loadavg_after: string;
 }
 
@@ -66,7 +79,7 @@ async function endToEnd(): Promise<E2E> {
     if (NICE) os.setPriority(manager.proc().pid!, NICE);
     // Joining is setup: thousands of 5 s heartbeats would starve the joins on a small machine, so the
     // nodes join with JOIN_HEARTBEAT_MS and the measured period is set once they are all READY.
-    await manager.client.cluster.update.mutate({ heartbeatPeriodMs: JOIN_HEARTBEAT_MS });
+    await manager.client.cluster.update.mutate({ heartbeatPeriodMs: JOIN_HEARTBEAT_MS, ...(MAX_HB_PER_S ? { maxHeartbeatsPerSecond: MAX_HB_PER_S } : {}) });
     // The manager's own agent would take tasks too: drain it so only simulated nodes count.
     await manager.client.node.update.mutate({ ref: manager.id(), availability: 'DRAIN' });
     const token = (await manager.client.cluster.inspect.query()).rootCa!.joinTokens.worker;
@@ -78,7 +91,7 @@ async function endToEnd(): Promise<E2E> {
       count: NODES,
       procs: AGENT_PROCS,
       concurrency: Math.max(1, Math.round(JOINS_IN_FLIGHT / AGENT_PROCS)),
-      tmpPrefix: '/tmp/s4-scale-sim-',
+      tmpPrefix: SIM_STATE,
       onProgress: (n) => n - shown >= 500 && log(`  joined ${(shown = n)}/${NODES} after ${Math.round(performance.now() - j0)} ms`),
     });
     // `>=`: a join whose answer timed out is retried, and the node record of the first attempt stays UNKNOWN.
@@ -88,7 +101,7 @@ async function endToEnd(): Promise<E2E> {
     if (JOIN_HEARTBEAT_MS !== HEARTBEAT_MS) {
       await manager.client.cluster.update.mutate({ heartbeatPeriodMs: HEARTBEAT_MS });
       // Every agent learns the new period from its next heartbeat answer: wait one old period.
-      log(`  heartbeat period set to ${HEARTBEAT_MS} ms; waiting ${JOIN_HEARTBEAT_MS} ms for every agent to take it`);
+      log(`  heartbeat period set to ${HEARTBEAT_MS} ms (${effectiveHeartbeatMs(NODES + 1)} ms with the rate cap); waiting ${JOIN_HEARTBEAT_MS} ms for every agent to take it`);
       await new Promise((r) => setTimeout(r, JOIN_HEARTBEAT_MS + 2_000));
     }
     log(`  creating ${TASKS} tasks`);
@@ -133,6 +146,7 @@ async function endToEnd(): Promise<E2E> {
     }
     return {
       converge_ms, rss_mb: rssMb(manager.proc().pid!), join_ms, nodes: NODES, tasks: TASKS, heartbeat_ms: HEARTBEAT_MS,
+      heartbeat_effective_ms: effectiveHeartbeatMs(NODES + 1), sim_state: SIM_STATE,
       manager_cpu_ms: Math.round(cpu.manager), agents_cpu_ms: Math.round(cpu.agents),
       manager_cpu_us_per_task: Math.round((cpu.manager * 1000) / TASKS), nodes_not_ready: down, poll_errors: pollErrors, rss_mb_before_tasks: rssBefore, loadavg_before: load0, loadavg_after: loadavg(),
     };

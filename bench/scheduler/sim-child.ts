@@ -1,4 +1,8 @@
 /** Child process of the scheduler bench: runs its share of simulated nodes (see sim-procs.ts). */
+// tsx turns source maps on, which makes every Error's stack cost a source-map lookup per frame: grpc-js
+// reads the stack of each failed call, and under a stalled manager (deadlines passing on thousands of
+// sessions) that alone took 14 % of a child's CPU. The agents themselves run as plain JavaScript.
+process.setSourceMapsEnabled(false);
 import { type FromChild, ToChildSchema, benchShape } from './sim-procs.js';
 import { type SimNodes, startSimNodes } from './sim-nodes.js';
 

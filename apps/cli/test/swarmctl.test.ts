@@ -247,6 +247,15 @@ describe('swarmctl against a real manager', () => {
     expect(other).toBe('Error: cluster other not found\n');
   });
 
+  it('cluster update --max-heartbeat-rate sets the cap, shown by inspect; a bad rate is refused', async () => {
+    expect(await fails('cluster', 'update', 'default', '--max-heartbeat-rate', '0')).toBe(
+      'Error: invalid --max-heartbeat-rate "0": expected a number of heartbeats per second, at least 1\n',
+    );
+    expect(await ok('cluster', 'inspect', 'default')).not.toContain('Max heartbeats per second');
+    await ok('cluster', 'update', 'default', '--max-heartbeat-rate', '250');
+    expect(await ok('cluster', 'inspect', 'default')).toContain('  Dispatcher heartbeat period: 1s\n  Max heartbeats per second: 250\n');
+  });
+
   it('socket choice, remote managers, -n, and usage errors', async () => {
     const token = await createApiToken(manager.store, 'cli-test', 'test');
     if (!token.ok) throw new Error(token.error);

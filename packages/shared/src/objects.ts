@@ -257,7 +257,11 @@ export const ClusterSpecSchema = z.object({
   annotations: AnnotationsSchema,
   orchestration: z.object({ taskHistoryRetentionLimit: z.number().int().default(5) }),
   /** Our default is 1 s (SwarmKit: 5 s), grace ×5; a killed node is DOWN within ~1.5 s; see apps/manager/src/orchestrator/README.md. */
-  dispatcher: z.object({ heartbeatPeriodMs: z.number().int().positive().default(1000) }),
+  dispatcher: z.object({
+    heartbeatPeriodMs: z.number().int().positive().default(1000),
+    /** Cap on the fleet's heartbeats per second: the period stretches to nodes ÷ this (default 100; apps/manager/src/dispatcher/heartbeat.ts). */
+    maxHeartbeatsPerSecond: z.number().positive().optional(),
+  }),
   caConfig: z.object({ nodeCertExpiryMs: z.number().int().positive().default(2160 * 3600_000) }),
   raft: z.object({
     snapshotInterval: z.number().int().positive().default(10000),

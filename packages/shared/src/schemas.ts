@@ -86,5 +86,6 @@ export const ClusterUpdateInput = z.object({
   rotateJoinToken: z.enum(['worker', 'manager']).optional(),
   nodeCertExpiryMs: z.number().int().positive('certexpiry must be positive').optional(),
   heartbeatPeriodMs: z.number().int().min(100, 'heartbeat period must be at least 100ms').optional(),
+  maxHeartbeatsPerSecond: z.number().min(1, 'max heartbeat rate must be at least 1 per second').max(1_000_000, 'max heartbeat rate must be at most 1000000 per second').optional(),
   taskHistoryRetentionLimit: z.number().int().optional(),
 });

@@ -58,6 +58,30 @@ describe('task store', () => {
     expect(back[one]).toBe(TaskState.COMPLETE);
   });
 
+  it('records a status change as the status alone, and replays it onto the stored task', async () => {
+    const dir = await tempDir();
+    const src = source();
+    const store = createTaskStore(dir, src);
+    const a = src.put(TaskState.ASSIGNED).task.id;
+    const b = src.put(TaskState.ASSIGNED).task.id;
+    store.touch(a);
+    store.touch(b);
+    await store.save(); // snapshot
+    src.put(TaskState.RUNNING, a);
+    store.touchStatus(a);
+    src.put(TaskState.STARTING, b);
+    store.touchStatus(b);
+    store.touch(b); // b's task changed too: written whole, once
+    await store.save();
+    const lines = (await readFile(join(dir, 'worker', 'tasks.journal'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    const statusOnly = lines.find((l) => 'st' in l);
+    expect(statusOnly).toEqual({ seq: expect.any(Number), st: { id: a, status: expect.objectContaining({ state: TaskState.RUNNING }) } });
+    expect(lines.find((l) => 'put' in l).put.task.id).toBe(b);
+    await store.close();
+    expect(states(await reload(dir))).toEqual({ [a]: TaskState.RUNNING, [b]: TaskState.STARTING });
+  });
+
   it('records removals and compacts a journal that outgrew its snapshot', async () => {
     const dir = await tempDir();
     const src = source();

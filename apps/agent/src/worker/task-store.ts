@@ -5,6 +5,7 @@
  *
  *   tasks.json      snapshot   { version: 1, seq, tasks: [{ task, status }] }
  *   tasks.journal   one line per change since it: { seq, put: { task, status } } | { seq, del: taskId }
+ *                   | { seq, st: { id, status } } (only the status changed: the task is not rewritten)
  *
  * A save appends only the tasks marked with `touch` and fsyncs, so its cost
  * follows what changed, not how many tasks the node holds (a node with
@@ -41,6 +42,7 @@ const FileSchema = z.object({ version: z.literal(1), seq: z.number().int().nonne
 const RecordSchema = z.union([
   z.object({ seq: z.number().int().positive(), put: StoredSchema }),
   z.object({ seq: z.number().int().positive(), del: z.string().min(1) }),
+  z.object({ seq: z.number().int().positive(), st: z.object({ id: z.string().min(1), status: TaskStatusSchema }) }),
 ]);
 
 export interface TaskSource {
@@ -52,6 +54,8 @@ export interface TaskStore {
   load(): Promise<StoredTask[]>;
   /** This task changed or left the node: the next save records it. */
   touch(taskId: string): void;
+  /** Only this task's status changed: the next save records the status alone (unless the task is touched too). */
+  touchStatus(taskId: string): void;
   /** Write what was touched; resolves when a write covering this call is durable. */
   save(): Promise<void>;
   /** A save within `lazyMs` (default 50 ms), unless one is already due. */
@@ -73,6 +77,7 @@ export function createTaskStore(stateDir: string, source: TaskSource, logger?: L
   const lazyMs = opts.lazyMs ?? 50;
   const compactBytes = opts.compactBytes ?? 256 * 1024;
   const dirty = new Set<string>();
+  const statusDirty = new Set<string>();
   let seq = 0;
   let snapshotBytes = 0;
   let journalBytes = 0;
@@ -115,10 +120,12 @@ export function createTaskStore(stateDir: string, source: TaskSource, logger?: L
 
   async function write(durable: boolean): Promise<void> {
     const ids = [...dirty];
+    const statusIds = [...statusDirty].filter((id) => !dirty.has(id));
     dirty.clear();
+    statusDirty.clear();
     try {
       if (compactDue) return await compact();
-      if (ids.length === 0) {
+      if (ids.length === 0 && statusIds.length === 0) {
         if (durable && unsynced) await sync();
         return;
       }
@@ -126,6 +133,10 @@ export function createTaskStore(stateDir: string, source: TaskSource, logger?: L
         const t = source.get(id);
         return `${JSON.stringify(t ? { seq: ++seq, put: t } : { seq: ++seq, del: id })}\n`;
       });
+      for (const id of statusIds) {
+        const t = source.get(id);
+        if (t) lines.push(`${JSON.stringify({ seq: ++seq, st: { id, status: t.status } })}\n`);
+      }
       const text = lines.join('');
       if (journalBytes + text.length > Math.max(compactBytes, snapshotBytes)) return await compact();
       journal ??= await open(journalFile, 'a');
@@ -135,6 +146,7 @@ export function createTaskStore(stateDir: string, source: TaskSource, logger?: L
       if (durable) await sync();
     } catch (e) {
       for (const id of ids) dirty.add(id);
+      for (const id of statusIds) statusDirty.add(id);
       compactDue = true; // a partial append: start clean
       logger?.error({ err: e, dir }, 'cannot persist tasks');
     }
@@ -187,13 +199,18 @@ export function createTaskStore(stateDir: string, source: TaskSource, logger?: L
         }
         if (rec.data.seq <= snapSeq) continue;
         seq = Math.max(seq, rec.data.seq);
-        if ('put' in rec.data) tasks.set(rec.data.put.task.id, rec.data.put as StoredTask);
-        else tasks.delete(rec.data.del);
+        const r = rec.data;
+        if ('put' in r) tasks.set(r.put.task.id, r.put as StoredTask);
+        else if ('st' in r) {
+          const t = tasks.get(r.st.id);
+          if (t) tasks.set(r.st.id, { task: t.task, status: r.st.status as TaskStatus });
+        } else tasks.delete(r.del);
       }
       compactDue = true; // fold the journal into a fresh snapshot at the first save
       return [...tasks.values()];
     },
     touch: (id) => void dirty.add(id),
+    touchStatus: (id) => void statusDirty.add(id),
     save: () => save(true),
     saveSoon() {
       if (soon || queued) return;

@@ -63,7 +63,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       onStatus: (t, s) => {
         if (runners.get(t.id) !== runner) return;
         opts.onStatus(t.id, s);
-        store.touch(t.id);
+        store.touchStatus(t.id);
         store.saveSoon();
       },
     });

@@ -12,6 +12,12 @@ function parseHistory(v: string): number {
   return n;
 }
 
+function parseRate(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 1) throw new UsageError(`invalid --max-heartbeat-rate "${v}": expected a number of heartbeats per second, at least 1`);
+  return n;
+}
+
 export function registerCluster(program: Command): void {
   const cluster = program.command('cluster').description('Cluster management');
 
@@ -36,6 +42,7 @@ export function registerCluster(program: Command): void {
       .option('--rotate-join-token <role>', 'rotate the join token of a role: worker or manager')
       .option('--certexpiry <duration>', 'node certificate lifetime (default 2160h0m0s; at least 1h)')
       .option('--heartbeatperiod <duration>', 'dispatcher heartbeat period')
+      .option('--max-heartbeat-rate <n>', 'heartbeats per second the leader asks of all nodes together; the period stretches to nodes ÷ n (default 100)')
       .option('--taskhistory <n>', 'task history entries kept per slot (negative: keep all)'),
   ).action(
     action(async (ctx, ref: string) => {
@@ -52,6 +59,7 @@ export function registerCluster(program: Command): void {
         ...(o['certexpiry'] ? { nodeCertExpiryMs: unwrap(parseDurationFlag('--certexpiry', o['certexpiry'])) } : {}),
         ...(o['heartbeatperiod'] ? { heartbeatPeriodMs: unwrap(parseDurationFlag('--heartbeatperiod', o['heartbeatperiod'])) } : {}),
         ...(o['taskhistory'] !== undefined ? { taskHistoryRetentionLimit: parseHistory(o['taskhistory']) } : {}),
+        ...(o['maxHeartbeatRate'] !== undefined ? { maxHeartbeatsPerSecond: parseRate(o['maxHeartbeatRate']) } : {}),
       };
       if (Object.keys(input).length === 0) throw new CliError('no changes requested');
       const updated = await ctx.api.cluster.update.mutate(input);

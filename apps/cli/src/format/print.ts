@@ -273,6 +273,7 @@ export function clusterSummary(c: Cluster & { caFingerprint?: string | undefined
   s += `  Task history entries: ${c.spec.orchestration.taskHistoryRetentionLimit}\n`;
   s += 'Dispatcher settings:\n';
   s += `  Dispatcher heartbeat period: ${goDuration(c.spec.dispatcher.heartbeatPeriodMs)}\n`;
+  if (c.spec.dispatcher.maxHeartbeatsPerSecond !== undefined) s += `  Max heartbeats per second: ${c.spec.dispatcher.maxHeartbeatsPerSecond}\n`;
   s += 'Certificate Authority settings:\n';
   s += `  Certificate Validity Duration: ${goDuration(c.spec.caConfig.nodeCertExpiryMs)}\n`;
   if (c.rootCa) {

@@ -8,6 +8,7 @@ export interface ClusterUpdate {
   rotateJoinToken?: 'worker' | 'manager' | undefined;
   nodeCertExpiryMs?: number | undefined;
   heartbeatPeriodMs?: number | undefined;
+  maxHeartbeatsPerSecond?: number | undefined;
   taskHistoryRetentionLimit?: number | undefined;
 }
 
@@ -29,7 +30,11 @@ export async function updateCluster(store: Store, input: ClusterUpdate, limits: 
     const spec = {
       ...c.spec,
       ...(input.nodeCertExpiryMs !== undefined ? { caConfig: { ...c.spec.caConfig, nodeCertExpiryMs: input.nodeCertExpiryMs } } : {}),
-      ...(input.heartbeatPeriodMs !== undefined ? { dispatcher: { ...c.spec.dispatcher, heartbeatPeriodMs: input.heartbeatPeriodMs } } : {}),
+      dispatcher: {
+        ...c.spec.dispatcher,
+        ...(input.heartbeatPeriodMs !== undefined ? { heartbeatPeriodMs: input.heartbeatPeriodMs } : {}),
+        ...(input.maxHeartbeatsPerSecond !== undefined ? { maxHeartbeatsPerSecond: input.maxHeartbeatsPerSecond } : {}),
+      },
       ...(input.taskHistoryRetentionLimit !== undefined ? { orchestration: { ...c.spec.orchestration, taskHistoryRetentionLimit: input.taskHistoryRetentionLimit } } : {}),
     };
     const joinTokens = { ...c.rootCa.joinTokens };

@@ -1,8 +1,12 @@
 /** The dispatcher over gRPC: assignment streams and task status reports. */
 import * as grpc from '@grpc/grpc-js';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Task, TaskState, ok } from '@swarm/shared';
+import { createStore } from '../store/store.js';
 import { makeTask } from '../testing/fixtures.js';
+import { openAssignments as openStream } from './assignments.js';
+import type { AssignmentsMessage } from './proto.js';
+import { createNodeEvents } from './router.js';
 import { dispatcherHarness } from './testing/harness.js';
 
 const S = TaskState;
@@ -114,5 +118,39 @@ describe('dispatcher over gRPC: assignments and status reports', { timeout: 15_0
     expect(missing.err?.details).toMatch(/^invalid status for task t: timestamp: /);
     await h.dispatcher.flush();
     expect(h.store.view((tx) => tx.get('tasks', 't')?.status.state)).toBe(S.ASSIGNED);
+  });
+});
+
+describe('assignment batching (SwarmKit: 100 ms without a change, or 100 changes)', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('commits that keep coming within the quiet time reach the node as one message; 100 changes go at once', async () => {
+    vi.useFakeTimers();
+    const store = createStore();
+    const events = createNodeEvents(store);
+    const sent: AssignmentsMessage[] = [];
+    const stream = openStream({ store, events, nodeId: 'w1', send: (m) => sent.push(m) });
+    expect(sent.map((m) => m.type)).toEqual(['COMPLETE']);
+    // Three scheduler commits 60 ms apart: each restarts the 100 ms wait.
+    for (const id of ['a', 'b', 'c']) {
+      await store.update((tx) => tx.create('tasks', makeTask({ id, nodeId: 'w1', state: S.ASSIGNED })));
+      await vi.advanceTimersByTimeAsync(60);
+    }
+    expect(sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(40); // 100 ms after the last change
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.changes.map((c) => c.task_id)).toEqual(['a', 'b', 'c']);
+    // A commit of 150 tasks: the first 100 go at once, the rest after the quiet time.
+    await store.update((tx) => {
+      for (let i = 0; i < 150; i++) tx.create('tasks', makeTask({ id: `t${i}`, nodeId: 'w1', state: S.ASSIGNED }));
+      return ok(undefined);
+    });
+    expect(sent).toHaveLength(3);
+    expect(sent[2]!.changes).toHaveLength(100);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sent.map((m) => m.changes.length)).toEqual([0, 3, 100, 50]);
+    expect(sent.map((m) => [m.applies_to, m.results_in])).toEqual([[0, 1], [1, 2], [2, 3], [3, 4]]);
+    stream.close();
+    events.stop();
   });
 });

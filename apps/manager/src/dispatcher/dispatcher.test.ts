@@ -150,6 +150,18 @@ describe('dispatcher over gRPC: sessions and heartbeats', { timeout: 15_000 }, (
     expect(err?.details).toBe('session invalid');
   });
 
+  it('a cluster change to the heartbeat rate cap applies at the next heartbeat', async () => {
+    const s = await openSession('w1');
+    expect((await heartbeat(s.sessionId)).res?.period_ms).toBeLessThan(110); // 100 ms: one node is far under the default cap
+    await h.store.update((tx) => {
+      const c = tx.list('clusters')[0]!;
+      return tx.update('clusters', { ...c, spec: { ...c.spec, dispatcher: { ...c.spec.dispatcher, maxHeartbeatsPerSecond: 1 } } });
+    });
+    const p = (await heartbeat(s.sessionId)).res?.period_ms; // one node at 1/s: every second ± 10 %
+    expect(p).toBeGreaterThanOrEqual(900);
+    expect(p).toBeLessThanOrEqual(1100);
+  });
+
   it('a heartbeat expiry racing a new session of the node does not leave the node DOWN under a live session', async () => {
     const first = await openSession('w1');
     // Commits stall (a loaded manager): the new session's READY write waits while the old session's timer runs out.

@@ -14,7 +14,7 @@ import {
 } from '@swarm/shared';
 import type { Store } from '../store/store.js';
 import { openAssignments } from './assignments.js';
-import { DEFAULT_HEARTBEAT_PERIOD_MS, SESSION_LOST_GRACE, createHeartbeatTracker } from './heartbeat.js';
+import { DEFAULT_HEARTBEAT_PERIOD_MS, DEFAULT_MAX_HEARTBEATS_PER_SECOND, createHeartbeatTracker } from './heartbeat.js';
 import type * as P from './proto.js';
 import { createNodeEvents } from './router.js';
 import { createNodeWriter } from './node-writes.js';
@@ -98,10 +98,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   };
   /** The last session ID issued to each node: the only one it may resume. */
   const lastSession = new Map<string, string>();
+  /** The cluster's heartbeat settings, re-read after a cluster change or a second (every heartbeat asks for them). */
+  let heartbeatCache: { periodMs: number; maxPerSecond: number; at: number } | undefined;
+  const heartbeatSettings = () => {
+    if (!heartbeatCache || clock.now() - heartbeatCache.at > 1000) {
+      const d = store.view((tx) => tx.list('clusters')[0]?.spec.dispatcher);
+      heartbeatCache = {
+        periodMs: d?.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS,
+        maxPerSecond: d?.maxHeartbeatsPerSecond ?? DEFAULT_MAX_HEARTBEATS_PER_SECOND,
+        at: clock.now(),
+      };
+    }
+    return heartbeatCache;
+  };
   const heartbeats = createHeartbeatTracker({
     clock,
     rng: deps.rng ?? systemRng,
-    periodMs: () => store.view((tx) => tx.list('clusters')[0]?.spec.dispatcher.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS),
+    periodMs: () => heartbeatSettings().periodMs,
+    maxPerSecond: () => heartbeatSettings().maxPerSecond,
     onExpired: (nodeId) => void markDown(nodeId, 'heartbeat failure'),
   });
 
@@ -121,6 +135,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   // A removed node loses its sessions at once.
   const unsubscribeNodes = store.subscribe((e) => {
     for (const c of e.changes) {
+      if (c.table === 'clusters') heartbeatCache = undefined;
       if (c.table !== 'nodes' || c.action !== 'delete') continue;
       heartbeats.forget(c.object.id);
       lastSession.delete(c.object.id);
@@ -192,7 +207,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const lost = () => {
       const wasOpen = sessions.get(id) === entry;
       close();
-      if (wasOpen && !byNode.has(nodeId)) heartbeats.beat(nodeId, SESSION_LOST_GRACE);
+      if (wasOpen && !byNode.has(nodeId)) heartbeats.lost(nodeId);
     };
     call.on('cancelled', lost);
     call.on('error', lost);
