@@ -2,12 +2,6 @@
  * One agent's Assignments stream: a COMPLETE message with every task on the
  * node that the scheduler has assigned, then INCREMENTAL batches of changes.
  * Status changes the agent reported itself are not echoed back.
- *
- * Batching as SwarmKit's dispatcher: a batch goes out once no change has come
- * for `batchMs` (100 ms; each change restarts the wait) or once it holds
- * `maxBatch` (100) changes. A converge that the scheduler commits in many
- * small transactions then reaches a node as a few messages, not one per
- * commit (each message costs the agent and the leader a gRPC write).
  */
 import type { Task } from '@swarm/shared';
 import { TaskState } from '@swarm/shared';
@@ -32,12 +26,12 @@ export function openAssignments(opts: {
   events: NodeEvents;
   nodeId: string;
   send: (msg: AssignmentsMessage) => void;
-  /** Quiet time that ends a batch of incremental changes (each change restarts it). */
+  /** Batching window for incremental changes. */
   batchMs?: number;
   maxBatch?: number;
 }): AssignmentStream {
   const { store, nodeId, send } = opts;
-  const batchMs = opts.batchMs ?? 100;
+  const batchMs = opts.batchMs ?? 10;
   const maxBatch = opts.maxBatch ?? 100;
   /** The task as last sent (or snapshotted) for each task on the node. */
   const sent = new Map<string, Task>();
@@ -46,7 +40,6 @@ export function openAssignments(opts: {
   let timer: NodeJS.Timeout | undefined;
 
   const flush = () => {
-    if (timer) clearTimeout(timer);
     timer = undefined;
     if (pending.size === 0) return;
     const changes = [...pending.values()];
@@ -55,9 +48,8 @@ export function openAssignments(opts: {
   };
   const queue = (c: AssignmentChange) => {
     pending.set(c.task_id, c);
-    if (pending.size >= maxBatch) return flush();
-    if (timer) timer.refresh();
-    else timer = setTimeout(flush, batchMs);
+    if (pending.size >= maxBatch) flush();
+    else timer ??= setTimeout(flush, batchMs);
   };
 
   const onTasks = (changes: Array<{ action: 'create' | 'update' | 'delete'; task: Task }>) => {
