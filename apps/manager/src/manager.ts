@@ -86,10 +86,8 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
   // Until the store holds the cluster object (a joining manager), trust what our own certificates say.
   let trustNow: () => TrustState = () => provisionalTrust(sec);
 
-  // Raft shares this server; large snapshots travel in chunks on their own call. Channelz (grpc-js's
-  // per-call and per-socket introspection, on by default) is off: nothing reads it, and with thousands
-  // of agents it costs every call a trace entry and counters.
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20, 'grpc.enable_channelz': 0 });
+  // Raft shares this server; large snapshots travel in chunks on their own call.
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20 });
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(`${opts.remoteApi.host}:${opts.remoteApi.port}`, serverCredentials(identity, caBundle), (e, p) => (e ? reject(e) : resolve(p))),
   );

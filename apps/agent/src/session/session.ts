@@ -84,7 +84,7 @@ export function startSession(opts: SessionOptions): SessionClient {
   const rpcTimeout = opts.rpcTimeoutMs ?? 5000;
   // A local subchannel pool: a reconnect must open a new connection, not reuse the old one.
   let addr = opts.managerAddr;
-  const dial = () => createDispatcherClient(addr, opts.credentials ?? grpc.credentials.createInsecure(), { 'grpc.enable_channelz': 0, ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
+  const dial = () => createDispatcherClient(addr, opts.credentials ?? grpc.credentials.createInsecure(), { ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
   let client = dial();
   let redial: string | undefined;
   const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0 };

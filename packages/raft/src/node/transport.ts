@@ -52,7 +52,6 @@ const CHANNEL_OPTS: grpc.ChannelOptions = {
   'grpc.min_reconnect_backoff_ms': 50,
   'grpc.max_reconnect_backoff_ms': 500,
   'grpc.keepalive_time_ms': 10_000,
-  'grpc.enable_channelz': 0,
 };
 
 export interface TransportOptions {
