@@ -154,6 +154,9 @@ describe('DiskStore', () => {
     expect(d.storage.firstIndex()).toBe(24);
     expect(d.segmentCount()).toBeLessThan(segments);
     await d.close();
+    // The released segments' files are gone once close resolves (a reopen used to list one still being deleted).
+    const onDisk = fs.readdirSync(path.join(dir, 'wal')).filter((f) => fs.statSync(path.join(dir, 'wal', f)).size > 0);
+    expect(onDisk).toHaveLength(d.segmentCount());
     const d2 = new DiskStore(dir);
     expect(d2.storage.snapshot().meta.index).toBe(25);
     expect(d2.storage.lastIndex()).toBe(31);

@@ -89,6 +89,8 @@ export class Wal {
   /** A newer hard state that differs from `queuedHard` only in its commit index, not yet written. */
   private lazyHard: HardState | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
+  /** Segment deletions still running: `close` waits for them (a reopen must not list a file being deleted). */
+  private deleting = new Set<Promise<void>>();
   /** Writes queued so far (the lazy timer's measure of whether writes keep coming). */
   private saves = 0;
   private snap = { index: 0, term: 0 };
@@ -272,7 +274,11 @@ export class Wal {
     let removed = 0;
     while (this.segments.length > 1 && this.segments[0]!.lastIndex < index) {
       const seg = this.segments.shift()!;
-      fs.promises.rm(seg.file, { force: true }).catch((e: unknown) => warn(`raft: could not delete WAL segment ${seg.file}: ${String(e)}`));
+      const p: Promise<void> = fs.promises
+        .rm(seg.file, { force: true })
+        .catch((e: unknown) => warn(`raft: could not delete WAL segment ${seg.file}: ${String(e)}`))
+        .finally(() => this.deleting.delete(p));
+      this.deleting.add(p);
       removed++;
     }
     return removed;
@@ -287,6 +293,7 @@ export class Wal {
     clearTimeout(this.lazyTimer);
     if (this.lazyHard) void this.save(undefined, []);
     await this.queue;
+    await Promise.all(this.deleting);
     const next = await this.next?.catch(() => undefined);
     this.next = undefined;
     if (next) fs.closeSync(next.fd);
