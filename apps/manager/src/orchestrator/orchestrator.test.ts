@@ -27,6 +27,18 @@ async function quiesce(clock: ManualClock, loop: Loop): Promise<void> {
 const tasksOf = (store: Store, serviceId: string): Task[] =>
   store.view((tx) => tx.tasksByService(serviceId)).sort((a, b) => a.slot - b.slot || a.meta.createdAt - b.meta.createdAt);
 
+/** A store holding the given nodes and one replicated service `svc`, on a manual clock. */
+async function storeWithService(replicas: number, nodes: string[] = ['n1']): Promise<{ clock: ManualClock; store: Store }> {
+  const clock = manualClock();
+  const store = createStore({ clock });
+  await store.update((tx) => {
+    for (const n of nodes) tx.create('nodes', makeNode(n));
+    tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas } }), specVersion: 1 });
+    return ok(undefined);
+  });
+  return { clock, store };
+}
+
 async function setTask(store: Store, id: string, patch: (t: Task) => Partial<Task>): Promise<void> {
   const r = await store.update((tx) => {
     const t = tx.get('tasks', id);
@@ -44,14 +56,7 @@ describe('replicated orchestrator loop', () => {
   });
 
   async function setup(replicas: number) {
-    const clock = manualClock();
-    const store = createStore({ clock });
-    await store.update((tx) => {
-      tx.create('nodes', makeNode('n1'));
-      tx.create('nodes', makeNode('n2'));
-      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas } }), specVersion: 1 });
-      return ok(undefined);
-    });
+    const { clock, store } = await storeWithService(replicas, ['n1', 'n2']);
     loop = startReplicatedOrchestrator({ store, clock, throttle: NO_THROTTLE });
     await quiesce(clock, loop);
     return { clock, store, loop };
@@ -142,13 +147,7 @@ describe('replicated orchestrator loop', () => {
   });
 
   it('a large service is reconciled again no sooner than factor × its last reconcile took', async () => {
-    const clock = manualClock();
-    const store = createStore({ clock });
-    await store.update((tx) => {
-      tx.create('nodes', makeNode('n1'));
-      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 2 } }), specVersion: 1 });
-      return ok(undefined);
-    });
+    const { clock, store } = await storeWithService(2);
     // Every reconcile "takes" 50 ms of elapsed time: the next one waits 3 × 50 ms more (factor 4).
     let fake = 0;
     const elapsed = () => (fake += 50);
@@ -175,13 +174,7 @@ describe('replicated orchestrator loop', () => {
   });
 
   it('a plan computed before the service changed is not applied: the service is reconciled again', async () => {
-    const clock = manualClock();
-    const store = createStore({ clock });
-    await store.update((tx) => {
-      tx.create('nodes', makeNode('n1'));
-      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 5 } }), specVersion: 1 });
-      return ok(undefined);
-    });
+    const { clock, store } = await storeWithService(5);
     // The first write of the orchestrator is preceded by a scale-down to 1 (as if it raced an API call).
     let race = true;
     const racing: Store = {
@@ -208,13 +201,7 @@ describe('replicated orchestrator loop', () => {
   });
 
   it('a node change that leaves its state and availability alone reconciles no service on it', async () => {
-    const clock = manualClock();
-    const store = createStore({ clock });
-    await store.update((tx) => {
-      tx.create('nodes', makeNode('n1'));
-      tx.create('services', { id: 'svc', spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 1 } }), specVersion: 1 });
-      return ok(undefined);
-    });
+    const { clock, store } = await storeWithService(1);
     let reconciles = 0;
     const elapsed = () => (reconciles += 0.5); // called twice per service reconcile
     loop = startReplicatedOrchestrator({ store, clock, throttle: NO_THROTTLE, elapsed });
