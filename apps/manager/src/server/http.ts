@@ -17,6 +17,9 @@ import { createInstallHandler, isInstallPath } from './install.js';
 import { createStaticHandler } from './static.js';
 import { createFastTrpcHandler } from './trpc-fast.js';
 
+/** How long `close` lets responses in flight finish before cutting their connections. */
+const CLOSE_GRACE_MS = 1000;
+
 export interface ApiServer {
   /** Where it listens: "host:port" or a socket path. */
   address: string;
@@ -111,8 +114,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         wsHandler.broadcastReconnectNotification();
         for (const c of wss.clients) c.terminate();
         wss.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
+        // Responses in flight (a static chunk, a page prefetch) finish; idle keep-alive connections close now.
+        // Whatever still runs after CLOSE_GRACE_MS is cut, so a hung request cannot hold the shutdown.
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
         if (listen.kind === 'unix') fs.rmSync(listen.path, { force: true });
       }),
   };
