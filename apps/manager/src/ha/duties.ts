@@ -4,8 +4,17 @@
  * steps down. Transitions are serialized: a start finishes before the matching
  * stop runs, and a start that ends after leadership was lost is undone.
  *
- *   raft.onLeadershipChange ─► chain ─► leader?  start() ─► duties running
+ *   raft.onLeadershipChange ─► chain ─► leader?  read barrier ─► start() ─► duties running
  *                                       follower? stop all (reverse order)
+ *
+ * The read barrier: a new leader's log can hold entries its predecessor
+ * committed that this manager has not applied yet (it learns they are
+ * committed only once an entry of its own term commits). Duties started on
+ * that stale store would decide again what was already decided; the
+ * orchestrator would create a second replacement for a slot its predecessor
+ * had just restarted (seen as a slot running twice in the chaos test). So
+ * duties start only after a ReadIndex round (SwarmKit waits the same way for
+ * the leader to apply its whole log before signalling leadership).
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { RaftNode } from '@swarm/raft';
@@ -21,8 +30,28 @@ export interface LeaderDuties {
   stop(): Promise<void>;
 }
 
+type DutiesRaft = Pick<RaftNode<unknown>, 'onLeadershipChange' | 'status' | 'readIndex'>;
+
+/** How long one ReadIndex attempt may take before it is asked again (a read can be dropped when leadership moves). */
+const BARRIER_RETRY_MS = 1000;
+
+/** Resolves true once this leader applied everything committed before its term; false if `leading()` turns false first. */
+export async function leaderCaughtUp(raft: DutiesRaft, leading: () => boolean, retryMs = BARRIER_RETRY_MS): Promise<boolean> {
+  while (leading()) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), retryMs)));
+    const r = await Promise.race([raft.readIndex(), timeout]);
+    if (r?.ok) {
+      clearTimeout(timer);
+      return leading();
+    }
+    if (r) await timeout; // refused at once (not leader any more, stopping): ask again after the pause, not in a spin
+  }
+  return false;
+}
+
 export function runLeaderDuties(opts: {
-  raft: Pick<RaftNode<unknown>, 'onLeadershipChange' | 'status'>;
+  raft: DutiesRaft;
   start: () => Promise<Duty[]>;
   log: (msg: string) => void;
 }): LeaderDuties {
@@ -38,8 +67,10 @@ export function runLeaderDuties(opts: {
   };
   const sync = () => {
     chain = chain.then(async () => {
-      const leader = !stopped && opts.raft.status().role === 'leader';
+      const leading = () => !stopped && opts.raft.status().role === 'leader';
+      const leader = leading();
       if (leader && !active) {
+        if (!(await leaderCaughtUp(opts.raft, leading))) return; // lost leadership first: the change that ended it syncs again
         opts.log('became the leader: starting the orchestrators, scheduler and dispatcher');
         active = true;
         try {

@@ -231,6 +231,39 @@ describe('reconcileReplicated: held replacements', () => {
   });
 });
 
+describe('reconcileReplicated: a slot decided twice', () => {
+  // Two replacements for one slot, as two leaders' orchestrators would make them across a leadership change.
+  const svc = makeService({ replicas: 2 });
+  const other = makeTask({ id: 'b', slot: 2, nodeId: 'n2', createdAt: 1 }, svc);
+
+  it('keeps the task furthest along and shuts the others down', () => {
+    const tasks = [
+      makeTask({ id: 'gone', slot: 1, nodeId: 'n3', state: S.RUNNING, desired: S.SHUTDOWN, createdAt: 1 }, svc),
+      makeTask({ id: 'r1', slot: 1, nodeId: 'n1', state: S.RUNNING, createdAt: 2 }, svc),
+      makeTask({ id: 'r2', slot: 1, nodeId: 'n2', state: S.RUNNING, createdAt: 3 }, svc),
+      makeTask({ id: 'r3', slot: 1, nodeId: 'n2', state: S.ASSIGNED, createdAt: 4 }, svc),
+      makeTask({ id: 'h', slot: 1, state: S.NEW, desired: S.READY, createdAt: 5 }, svc),
+      other,
+    ];
+    const p = run(svc, tasks);
+    expect(stopsOf(p)).toEqual({ r2: S.SHUTDOWN, r3: S.SHUTDOWN, h: S.SHUTDOWN });
+    expect(p.create).toEqual([]);
+  });
+
+  it('a running task outranks an older one still starting', () => {
+    const tasks = [makeTask({ id: 'r1', slot: 1, nodeId: 'n1', state: S.STARTING, createdAt: 2 }, svc), makeTask({ id: 'r2', slot: 1, nodeId: 'n2', state: S.RUNNING, createdAt: 3 }, svc), other];
+    expect(stopsOf(run(svc, tasks))).toEqual({ r1: S.SHUTDOWN });
+  });
+
+  it('leaves what the update and restart supervisors own: an old-spec task beside its start-first replacement, a task on a DOWN node', () => {
+    const next = makeService({ ...svc, specVersion: 2, spec: serviceSpec('web', { mode: { kind: 'replicated', replicas: 2 }, task: taskSpec({ image: 'nginx:2' }), update: { ...svc.spec.update!, order: 'start-first' } }) });
+    const startFirst = [makeTask({ id: 'old', slot: 1, nodeId: 'n1', createdAt: 1 }, svc), makeTask({ id: 'new', slot: 1, nodeId: 'n2', state: S.STARTING, createdAt: 2 }, next), makeTask({ id: 'b', slot: 2, nodeId: 'n2', createdAt: 1 }, next)];
+    expect(run(next, startFirst).stop).toEqual([]);
+    const down = [makeTask({ id: 'a', slot: 1, nodeId: 'n3', createdAt: 1 }, svc), makeTask({ id: 'a2', slot: 1, nodeId: 'n1', state: S.RUNNING, createdAt: 2 }, svc), other];
+    expect(stopsOf(run(svc, down, [makeNode('n1'), makeNode('n2'), makeNode('n3', { state: 'DOWN' })]))).toEqual({ a: S.SHUTDOWN });
+  });
+});
+
 describe('reconcileReplicated: rolling update', () => {
   const v2 = (replicas: number, parallelism: number) =>
     makeService({

@@ -6,7 +6,7 @@
  * restart supervisor, updater and task reaper (swarmkit.md §4).
  */
 import { type Node, type Service, type Task, TaskState } from '@swarm/shared';
-import { type Plan, emptyPlan, hasStopped, isInvalidNode, isRunnable, newTask, restartPolicy, shouldRestart } from './task.js';
+import { type Plan, emptyPlan, hasStopped, isInvalidNode, isRunnable, isTaskDirty, newTask, restartPolicy, shouldRestart } from './task.js';
 import { superviseUpdate } from './update.js';
 
 export { emptyPlan };
@@ -78,7 +78,10 @@ export function reconcileReplicated(input: ReconcileInput): Plan {
       missing--;
     }
   }
-  for (const [, ts] of keep) restartSlot(input, ts, plan);
+  for (const [, ts] of keep) {
+    dedupeSlot(input, ts, plan);
+    restartSlot(input, ts, plan);
+  }
   rollingUpdate(input, keep, plan);
   for (const ts of slots.values()) reapSlot(input, ts, plan);
   return plan;
@@ -107,6 +110,26 @@ function chooseSlotsToKeep(occupied: Array<[number, Task[]]>, want: number): Arr
     .sort((a, b) => (rank.get(a.e[0]) ?? 0) - (rank.get(b.e[0]) ?? 0) || a.i - b.i)
     .slice(0, want)
     .map(({ e }) => e);
+}
+
+/**
+ * A slot holds at most one task of the current spec wanted up (desired READY or RUNNING) on a usable
+ * node: of several, the one furthest along stays (then the older) and the others are shut down. One
+ * leader never makes two; this is the safety net for a decision taken twice across a leadership change.
+ * Tasks of an older spec (a start-first update) and tasks on DOWN / DRAIN nodes are the update and
+ * restart supervisors' business.
+ */
+function dedupeSlot(input: ReconcileInput, ts: Task[], plan: Plan): void {
+  if (ts.length < 2) return;
+  const up = ts.filter((t) => {
+    if (t.desiredState !== TaskState.READY && t.desiredState !== TaskState.RUNNING) return false;
+    if (hasStopped(t) || isTaskDirty(input.service, t)) return false;
+    return !(t.nodeId && isInvalidNode(input.nodes.get(t.nodeId)));
+  });
+  if (up.length < 2) return;
+  const rank = (t: Task) => t.status.state * 2 + (t.desiredState === TaskState.RUNNING ? 1 : 0);
+  const keep = up.reduce((a, b) => (rank(b) > rank(a) ? b : a)); // ts is oldest first: ties keep the older
+  for (const t of up) if (t !== keep) plan.stop.push({ id: t.id, desiredState: TaskState.SHUTDOWN });
 }
 
 /**
