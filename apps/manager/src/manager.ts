@@ -27,6 +27,8 @@ import type { ApplyOutcome } from './store/replicated.js';
 import { type Store, createStore } from './store/store.js';
 
 export const HOUR_MS = 3_600_000;
+/** How long the gRPC server lets calls in flight finish at stop before it cuts them (as the API server does). */
+const GRPC_CLOSE_GRACE_MS = 1000;
 
 export interface ManagerOptions {
   stateDir: string;
@@ -130,13 +132,36 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       for (let i = 0; i < 3; i++) await duties.idle();
     },
     async stop() {
+      const steps: Array<[string, number]> = [];
+      let t = performance.now();
+      const step = (name: string) => {
+        const now = performance.now();
+        steps.push([name, Math.round(now - t)]);
+        t = now;
+      };
       await Promise.all(api.servers.map((s) => s.close()));
+      step('api');
       // Raft first: writes still pending (no quorum) fail at once instead of holding the duties' stop.
       await rs.stop();
+      step('raft');
       await duties.stop();
+      step('duties');
       trust.stop();
-      await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      // Calls in flight get a moment to finish; long-lived streams (another manager's Raft stream, an agent's
+      // session) would hold tryShutdown until their peers give up on this process, so they are then cut.
+      await new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          grpcServer.forceShutdown();
+          resolve();
+        }, GRPC_CLOSE_GRACE_MS);
+        grpcServer.tryShutdown(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+      });
       grpcServer.forceShutdown();
+      step('grpc');
+      if (steps.some(([, ms]) => ms > 2 * GRPC_CLOSE_GRACE_MS)) log.warn(`slow manager stop: ${steps.map(([n, ms]) => `${n} ${ms} ms`).join(', ')}`);
     },
   };
 }

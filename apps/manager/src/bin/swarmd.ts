@@ -215,8 +215,12 @@ async function main(): Promise<void> {
     force.unref();
     roles.stop();
     renewer.stop();
+    const t0 = performance.now();
     await agent.stop();
+    const t1 = performance.now();
     await manager?.stop();
+    const t2 = performance.now();
+    if (t2 - t0 > 2000) log.warn(`slow stop: agent ${Math.round(t1 - t0)} ms, manager ${Math.round(t2 - t1)} ms`);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
