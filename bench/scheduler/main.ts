@@ -62,7 +62,9 @@ const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(
 
 interface E2E {
   converge_ms: number; rss_mb: number; join_ms: number; nodes: number; tasks: number; heartbeat_ms: number; heartbeat_effective_ms: number; sim_state: string;
-  manager_cpu_ms: number; agents_cpu_ms: number; manager_cpu_us_per_task: number; nodes_not_ready: number; poll_errors: number; rss_mb_before_tasks: number; loadavg_before: string; loadavg_after: string;
+  manager_cpu_ms: number; agents_cpu_ms: number; manager_cpu_us_per_task: number;
+  /** Agents' calls per task during the converge: UpdateTaskStatus calls, Assignments messages, heartbeats. */
+  status_calls_per_task: number; status_updates_per_task: number; assignment_msgs_per_task: number; heartbeats_per_task: number; nodes_not_ready: number; poll_errors: number; rss_mb_before_tasks: number; loadavg_before: string; loadavg_after: string;
 }
 
 const rssMb = (pid: number): number => {
@@ -108,6 +110,7 @@ async function endToEnd(): Promise<E2E> {
     const load0 = loadavg();
     const rssBefore = rssMb(manager.proc().pid!); // the nodes alone (sessions, certificates, store)
     const cpu0 = { manager: processCpuMs(manager.proc().pid!), agents: sims.pids.reduce((a, p) => a + processCpuMs(p), 0) };
+    const rpc0 = await sims.rpc();
     const t0 = performance.now();
     const create = () => manager.client.service.create.mutate({
       spec: {
@@ -139,6 +142,8 @@ async function endToEnd(): Promise<E2E> {
     );
     const converge_ms = performance.now() - t0;
     const cpu = { manager: processCpuMs(manager.proc().pid!) - cpu0.manager, agents: sims.pids.reduce((a, p) => a + processCpuMs(p), 0) - cpu0.agents };
+    const rpc1 = await sims.rpc();
+    const perTask = (k: string) => Math.round((((rpc1[k] ?? 0) - (rpc0[k] ?? 0)) / TASKS) * 1000) / 1000;
     const down = (await manager.client.node.list.query().catch(() => [])).filter((n) => n.status.state !== 'READY').length;
     if (HOLD_MS > 0) {
       log(`  holding the manager (pid ${manager.proc().pid}) for ${HOLD_MS} ms`);
@@ -148,7 +153,9 @@ async function endToEnd(): Promise<E2E> {
       converge_ms, rss_mb: rssMb(manager.proc().pid!), join_ms, nodes: NODES, tasks: TASKS, heartbeat_ms: HEARTBEAT_MS,
       heartbeat_effective_ms: effectiveHeartbeatMs(NODES + 1), sim_state: SIM_STATE,
       manager_cpu_ms: Math.round(cpu.manager), agents_cpu_ms: Math.round(cpu.agents),
-      manager_cpu_us_per_task: Math.round((cpu.manager * 1000) / TASKS), nodes_not_ready: down, poll_errors: pollErrors, rss_mb_before_tasks: rssBefore, loadavg_before: load0, loadavg_after: loadavg(),
+      manager_cpu_us_per_task: Math.round((cpu.manager * 1000) / TASKS),
+      status_calls_per_task: perTask('statusCalls'), status_updates_per_task: perTask('statusUpdates'), assignment_msgs_per_task: perTask('assignmentMessages'), heartbeats_per_task: perTask('heartbeats'),
+      nodes_not_ready: down, poll_errors: pollErrors, rss_mb_before_tasks: rssBefore, loadavg_before: load0, loadavg_after: loadavg(),
     };
   } catch (e) {
     log(`end to end failed: ${(e as Error).message}\nmanager output (tail):\n${manager.output().slice(-4000)}`);

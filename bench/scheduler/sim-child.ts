@@ -21,6 +21,8 @@ process.on('message', (raw) => {
         send({ kind: 'ready', ids: s.ids });
       })
       .catch((e: Error) => send({ kind: 'fatal', error: e.stack ?? e.message }));
+  } else if (m.data.kind === 'rpc') {
+    send({ kind: 'rpc', counts: nodes?.rpc() ?? {} });
   } else {
     const done = () => {
       send({ kind: 'stopped' });

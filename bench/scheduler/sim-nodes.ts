@@ -31,6 +31,8 @@ export interface SimNodesOptions {
 
 export interface SimNodes {
   ids: string[];
+  /** The agents' RPC counters, summed. */
+  rpc(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,11 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   );
   return {
     ids,
+    rpc() {
+      const sum: Record<string, number> = {};
+      for (const a of agents) for (const [k, v] of Object.entries(a.status().rpc)) sum[k] = (sum[k] ?? 0) + v;
+      return sum;
+    },
     async stop() {
       await Promise.all(agents.map((a) => a.stop({ leaveTasks: false })));
       fs.rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ export const benchShape = (i: number): Partial<NodeDescription> => ({
 export const ToChildSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('setup'), addr: z.string(), token: z.string(), first: z.number().int(), count: z.number().int(), concurrency: z.number().int(), tmpPrefix: z.string() }),
   z.object({ kind: z.literal('stop') }),
+  z.object({ kind: z.literal('rpc') }),
 ]);
 export type ToChild = z.infer<typeof ToChildSchema>;
 
@@ -30,6 +31,7 @@ export const FromChildSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('progress'), joined: z.number() }),
   z.object({ kind: z.literal('ready'), ids: z.array(z.string()) }),
   z.object({ kind: z.literal('stopped') }),
+  z.object({ kind: z.literal('rpc'), counts: z.record(z.string(), z.number()) }),
   z.object({ kind: z.literal('fatal'), error: z.string() }),
 ]);
 export type FromChild = z.infer<typeof FromChildSchema>;
@@ -48,6 +50,8 @@ export interface SimProcsOptions {
 export interface SimProcs {
   ids: string[];
   pids: number[];
+  /** The agents' RPC counters (heartbeats, statusCalls, …), summed over every child. */
+  rpc(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -102,7 +106,17 @@ export async function startSimProcs(o: SimProcsOptions): Promise<SimProcs> {
         }
       }),
     );
-    return { ids: ids.flat(), pids: kids.map((k) => k.child.pid!), stop };
+    const rpc = async () => {
+      const sum: Record<string, number> = {};
+      for (const { child, next } of kids) {
+        child.send({ kind: 'rpc' } satisfies ToChild);
+        const m = await next();
+        if (m.kind !== 'rpc') throw new Error(`expected RPC counts from a sim process, got ${m.kind}`);
+        for (const [k, v] of Object.entries(m.counts)) sum[k] = (sum[k] ?? 0) + v;
+      }
+      return sum;
+    };
+    return { ids: ids.flat(), pids: kids.map((k) => k.child.pid!), rpc, stop };
   } catch (e) {
     await stop();
     throw e;

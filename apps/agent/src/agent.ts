@@ -42,6 +42,7 @@ export interface AgentStatus {
   managers: WeightedPeer[];
   lastError?: string;
   sessions: number;
+  rpc: SessionStatus['rpc'];
   tasks: Array<{ id: string; state: string; message: string; err?: string }>;
   /** Status updates not yet acknowledged by the dispatcher. */
   pendingReports: number;
@@ -114,6 +115,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         session: s.state,
         managers: s.managers,
         sessions: s.sessions,
+        rpc: { ...s.rpc },
         tasks: worker.statuses().map(({ taskId, status }) => ({
           id: taskId,
           state: taskStateName(status.state),

@@ -171,6 +171,19 @@ describe('session client', () => {
     expect(d.sessions[0]?.call.cancelled).toBe(false);
   });
 
+  it('a long heartbeat period gets a longer deadline: a slow answer within a fifth of the period is not a miss', async () => {
+    // Period 1.5 s: deadline 300 ms, though the RPC timeout is 50 ms; answers come after 150 ms.
+    const d = await startFakeDispatcher({ heartbeatMs: 1500, slowHeartbeatsMs: 150 });
+    cleanups.push(() => d.close());
+    const s = startSession({ nodeId: 'node1', managerAddr: d.addr, handlers: quietHandlers(), rpcTimeoutMs: 50, rng: seededRng(1) });
+    cleanups.push(() => s.stop());
+    await eventually(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3), 6000);
+    await new Promise((r) => setTimeout(r, 400)); // past the retries a 50 ms deadline would have made
+    expect(d.sessions).toHaveLength(1);
+    expect(d.sessions[0]?.call.cancelled).toBe(false);
+    expect(s.status().sessions).toBe(1);
+  });
+
   it('waits twice as long for the first session message after a session that got none', async () => {
     const clock = manualClock();
     const d = await startFakeDispatcher({ silentSessions: 2 });

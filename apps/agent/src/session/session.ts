@@ -62,6 +62,8 @@ export interface SessionStatus {
   sessions: number;
   /** Times the Assignments stream was reopened after a sequencing gap. */
   assignmentReopens: number;
+  /** Calls and messages so far (what a converge costs in RPCs: see the scheduler bench). */
+  rpc: { heartbeats: number; statusCalls: number; statusUpdates: number; assignmentMessages: number };
 }
 
 export interface SessionClient {
@@ -75,6 +77,14 @@ export interface SessionClient {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
+/**
+ * A heartbeat may take up to a fifth of the period (at least the RPC timeout, at most 30 s): with the
+ * dispatcher's rate cap a 5,000-node cluster beats every 50 s and a node is DOWN only after ~250 s of
+ * silence, so a manager slowed by a burst of work need not answer within 5 s; failing sessions for it
+ * turned a busy manager into a reconnect storm.
+ */
+const HEARTBEAT_DEADLINE_DIVISOR = 5;
+const MAX_HEARTBEAT_DEADLINE_MS = 30_000;
 const NO_FIRST_MESSAGE = 'no session message in time';
 
 export function startSession(opts: SessionOptions): SessionClient {
@@ -87,7 +97,7 @@ export function startSession(opts: SessionOptions): SessionClient {
   const dial = () => createDispatcherClient(addr, opts.credentials ?? grpc.credentials.createInsecure(), { ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
   let client = dial();
   let redial: string | undefined;
-  const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0 };
+  const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0, rpc: { heartbeats: 0, statusCalls: 0, statusUpdates: 0, assignmentMessages: 0 } };
   let stopped = false;
   let abortCurrent: ((reason: string) => void) | undefined;
   let wakeSleep: (() => void) | undefined;
@@ -95,6 +105,8 @@ export function startSession(opts: SessionOptions): SessionClient {
   const deadline = () => new Date(Date.now() + rpcTimeout);
   const baseFirstMessageTimeout = opts.sessionTimeoutMs ?? 5000;
   let firstMessageTimeout = baseFirstMessageTimeout;
+  /** The period the dispatcher last handed out (kept across sessions: a new session's first heartbeat uses it too). */
+  let heartbeatPeriod = 0;
 
   const applySessionMessage = (m: SessionMessage) => {
     if (m.managers.length > 0) {
@@ -179,7 +191,9 @@ export function startSession(opts: SessionOptions): SessionClient {
     const retries = opts.heartbeatRetries ?? 2;
     let missed = 0;
     const beat = () => {
-      c.Heartbeat({ sessionId }, new grpc.Metadata(), { deadline: deadline() }, (e, res) => {
+      st.rpc.heartbeats++;
+      const hbDeadline = new Date(Date.now() + Math.max(rpcTimeout, Math.min(heartbeatPeriod / HEARTBEAT_DEADLINE_DIVISOR, MAX_HEARTBEAT_DEADLINE_MS)));
+      c.Heartbeat({ sessionId }, new grpc.Metadata(), { deadline: hbDeadline }, (e, res) => {
         if (done) return;
         if (e?.code === grpc.status.DEADLINE_EXCEEDED && missed < retries) {
           missed++;
@@ -188,7 +202,8 @@ export function startSession(opts: SessionOptions): SessionClient {
         }
         if (e) return fail(`heartbeat: ${e.details || e.message}`);
         missed = 0;
-        timer = clock.setTimeout(beat, Number(res?.periodMs) || DEFAULT_HEARTBEAT_MS);
+        heartbeatPeriod = Number(res?.periodMs) || DEFAULT_HEARTBEAT_MS;
+        timer = clock.setTimeout(beat, heartbeatPeriod);
       });
     };
     beat();
@@ -244,6 +259,7 @@ export function startSession(opts: SessionOptions): SessionClient {
         last = Number(m.resultsIn);
       };
       s.on('data', (m: AssignmentsMessage) => {
+        st.rpc.assignmentMessages++;
         chain = chain.then(() => handle(m)).catch((e: unknown) => log?.error({ err: e }, 'applying assignments failed'));
       });
       s.on('error', (e: grpc.ServiceError) => {
@@ -284,6 +300,8 @@ export function startSession(opts: SessionOptions): SessionClient {
     return (updates) =>
       new Promise((resolve) => {
         const req = { sessionId, updates: updates.map((u) => ({ taskId: u.taskId, statusJson: JSON.stringify(u.status) })) };
+        st.rpc.statusCalls++;
+        st.rpc.statusUpdates += updates.length;
         c.UpdateTaskStatus(req, new grpc.Metadata(), { deadline: deadline() }, (e) => {
           if (!e) return resolve(ok(undefined));
           if (e.code === grpc.status.PERMISSION_DENIED) {

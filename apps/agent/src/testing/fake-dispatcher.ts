@@ -19,6 +19,8 @@ export async function startFakeDispatcher(
     hangHeartbeats?: number;
     /** The first N sessions never get their first message. */
     silentSessions?: number;
+    /** Every heartbeat after the first is answered this late (a busy manager). */
+    slowHeartbeatsMs?: number;
   } = {},
 ) {
   const tasks = new Map<string, Task>();
@@ -47,7 +49,9 @@ export async function startFakeDispatcher(
       if (call.request.sessionId !== current) return cb({ code: grpc.status.INVALID_ARGUMENT, details: 'session invalid' });
       if (hang > 0) return void hang--;
       heartbeats++;
-      cb(null, { periodMs: opts.heartbeatMs ?? 5000 });
+      const answer = () => cb(null, { periodMs: opts.heartbeatMs ?? 5000 });
+      if (opts.slowHeartbeatsMs && heartbeats > 1) setTimeout(answer, opts.slowHeartbeatsMs);
+      else answer();
     },
     UpdateTaskStatus(call: grpc.ServerUnaryCall<{ sessionId: string; updates: Array<{ taskId: string; statusJson: string }> }, unknown>, cb: grpc.sendUnaryData<unknown>) {
       if (failStatus > 0) {

@@ -44,7 +44,8 @@ describe('dispatcher over gRPC: sessions and heartbeats', { timeout: 15_000 }, (
     expect(proposals).toBeGreaterThanOrEqual(2); // the failed batch, then the retry (batching itself: node-writes.test.ts)
     expect(failures).toBe(0);
     failures = 2;
-    const stream = h.client.Session({ node_id: 'w2', description_json: JSON.stringify(description('host-w2')), session_id: '' }, as('w2'));
+    // A changed description needs a write (an unchanged one does not: see the reconnect test below).
+    const stream = h.client.Session({ node_id: 'w2', description_json: JSON.stringify(description('host-w2-renamed')), session_id: '' }, as('w2'));
     const e = await collect(stream).done();
     expect(e?.code).toBe(grpc.status.NOT_FOUND);
     expect(e?.details).toMatch(/^node write failed: .*not committed/);
@@ -175,7 +176,7 @@ describe('dispatcher over gRPC: sessions and heartbeats', { timeout: 15_000 }, (
         return gate;
       },
     });
-    const stream = h.client.Session({ node_id: 'w1', description_json: JSON.stringify(description('host-w1')), session_id: '' }, as('w1'));
+    const stream = h.client.Session({ node_id: 'w1', description_json: JSON.stringify(description('host-w1-renamed')), session_id: '' }, as('w1'));
     h.streams.push(stream);
     const second = collect(stream);
     await writing;
@@ -190,6 +191,30 @@ describe('dispatcher over gRPC: sessions and heartbeats', { timeout: 15_000 }, (
     const down = waitForCommit(h.store, (e) => e.changes.some((c) => c.table === 'nodes' && c.object.id === 'w1' && c.object.status.state === 'DOWN'));
     h.clock.advance(1000);
     await down;
+  });
+
+  it('a reconnect of a node still READY as described starts at once, without a write; a changed description is written', async () => {
+    const first = await openSession('w1');
+    let proposals = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    h.store.setProposer({
+      propose: () => {
+        proposals++;
+        return gate; // commits stall (a loaded manager)
+      },
+    });
+    const again = await openSession('w1');
+    expect(again.sessionId).not.toBe(first.sessionId);
+    expect(await first.done()).toBeUndefined(); // the new session replaced the old one
+    expect(proposals).toBe(0);
+    expect((await heartbeat(again.sessionId)).err).toBeNull();
+    const renamed = h.client.Session({ node_id: 'w1', description_json: JSON.stringify(description('host-w1-renamed')), session_id: '' }, as('w1'));
+    h.streams.push(renamed);
+    collect(renamed);
+    for (let i = 0; i < 200 && proposals === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(proposals).toBe(1);
+    release();
   });
 
   it('nodes expected back after a restart go DOWN if they never reconnect (2× grace); others are left alone', async () => {

@@ -81,7 +81,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** Session opens in progress per node (their READY write is queued or being committed). */
   const opening = new Map<string, number>();
+  /** Nodes with a DOWN write queued or in flight (a session open must then write READY after it). */
+  const markingDown = new Map<string, number>();
   const markDown = async (nodeId: string, message: string) => {
+    markingDown.set(nodeId, (markingDown.get(nodeId) ?? 0) + 1);
+    try {
+      await markDownNow(nodeId, message);
+    } finally {
+      const left = (markingDown.get(nodeId) ?? 1) - 1;
+      if (left > 0) markingDown.set(nodeId, left);
+      else markingDown.delete(nodeId);
+    }
+  };
+  const markDownNow = async (nodeId: string, message: string) => {
     byNode.get(nodeId)?.close();
     // Decided when the write runs, not now: a session that opened (or started opening) after the expiry
     // wrote READY before this edit runs, and marking the node DOWN then would leave it DOWN for good while
@@ -162,6 +174,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // Coalesced with the other sessions opening now: one transaction for a whole reconnect storm.
     // The edit is idempotent, so a commit that timed out (it may still land) is simply retried once.
     const ready = (n: Node): Node => ({ ...n, description, status: { state: 'READY', message: '', addr } });
+    // A reconnect of a node that is still READY as described (its session dropped moments ago) needs no
+    // write: the session starts at once instead of behind a Raft commit, which under load is what makes
+    // a reconnect storm feed itself (opens time out waiting for their commit and are retried).
+    const current = markingDown.has(nodeId) ? undefined : store.view((tx) => tx.get('nodes', nodeId));
+    if (current && isReadyAs(current, description, addr)) {
+      registerSession(call, nodeId, current);
+      return;
+    }
     opening.set(nodeId, (opening.get(nodeId) ?? 0) + 1);
     let r: Result<Node, string>;
     try {
@@ -178,6 +198,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (!byNode.has(nodeId)) heartbeats.beat(nodeId);
       return;
     }
+    registerSession(call, nodeId, r.value);
+  };
+
+  /** The session's bookkeeping once its node is READY in the store: ID, node updates, heartbeat, first message. */
+  const registerSession = (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>, nodeId: string, node: Node) => {
+    const description = node.description;
     // An agent that moves to a new connection (a renewed certificate) resumes its session ID.
     const asked = call.request.session_id;
     const id = asked && lastSession.get(nodeId) === asked ? asked : newId();
@@ -214,8 +240,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     heartbeats.beat(nodeId);
     // The node as it is now, not as our write left it: a change committed between that write and the
     // subscription above (a promotion or demotion racing a reconnect) would otherwise never reach the agent.
-    send(store.view((tx) => tx.get('nodes', nodeId)) ?? r.value);
-    log(`session ${id} opened for node ${nodeId} (${description.hostname})`);
+    send(store.view((tx) => tx.get('nodes', nodeId)) ?? node);
+    log(`session ${id} opened for node ${nodeId} (${description?.hostname ?? nodeId})`);
   };
 
   const implementation: grpc.UntypedServiceImplementation = {
@@ -294,4 +320,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await batcher.stop();
     },
   };
+}
+
+/** The node is READY, at this address, with exactly this description: a new session changes nothing in it. */
+function isReadyAs(n: Node, description: Node['description'], addr: string): boolean {
+  return n.status.state === 'READY' && n.status.addr === addr && !n.status.message && JSON.stringify(n.description) === JSON.stringify(description);
 }

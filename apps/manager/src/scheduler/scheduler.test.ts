@@ -4,7 +4,7 @@ import { makeNode, makeTask, taskSpec } from '../testing/fixtures.js';
 import { createStore } from '../store/store.js';
 import type { Loop } from '../lib/control-loop.js';
 import { createNodeIndex } from './node-info.js';
-import { startScheduler } from './scheduler.js';
+import { nodeMajor, startScheduler } from './scheduler.js';
 
 const S = TaskState;
 const newTask = (id: string, spec: Parameters<typeof taskSpec>[0] = {}, serviceId = 'svc'): Task => ({
@@ -115,6 +115,23 @@ describe('scheduler loop', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(16);
   });
 
+  it('a big arrival is written node by node: each node gets its share in one transaction, not one task per round', async () => {
+    const store = createStore();
+    await store.update((tx) => {
+      for (let i = 0; i < 4; i++) tx.create('nodes', makeNode(`n${i}`));
+      for (let i = 0; i < 80; i++) tx.create('tasks', newTask(`t${i}`));
+      return ok(undefined);
+    });
+    const nodesPerWrite: number[] = [];
+    store.subscribe((e) => nodesPerWrite.push(new Set(e.changes.map((c) => (c.table === 'tasks' ? c.object.nodeId : undefined))).size));
+    loop = startScheduler({ store, chunk: 20 });
+    await loop.idle();
+    const perNode = new Map<string, number>();
+    for (const t of store.view((tx) => tx.list('tasks'))) if (t.nodeId) perNode.set(t.nodeId, (perNode.get(t.nodeId) ?? 0) + 1);
+    expect([...perNode.values()]).toEqual([20, 20, 20, 20]); // spread is unchanged
+    expect(nodesPerWrite).toEqual([1, 1, 1, 1]); // placed round-robin, each write would have touched all four
+  });
+
   it('a write that fails (not committed in time) is retried, not left unhandled while later groups are placed', async () => {
     const store = createStore();
     await store.update((tx) => {
@@ -147,5 +164,19 @@ describe('scheduler loop', () => {
     await loop.idle();
     expect(store.view((tx) => tx.get('tasks', 'g1'))).toMatchObject({ nodeId: 'ok', status: { state: S.ASSIGNED } });
     expect(store.view((tx) => tx.get('tasks', 'g2'))?.status).toMatchObject({ state: S.PENDING, err: '1 node not available for new tasks' });
+  });
+});
+
+describe('nodeMajor', () => {
+  it('orders decisions by node, keeping each node’s order and the order nodes first appear; unplaceable last', () => {
+    const ds = [
+      { taskId: 't1', nodeId: 'a' },
+      { taskId: 't2', nodeId: 'b' },
+      { taskId: 'x', error: 'no suitable node' },
+      { taskId: 't3', nodeId: 'a' },
+      { taskId: 't4', nodeId: 'c' },
+      { taskId: 't5', nodeId: 'b' },
+    ];
+    expect(nodeMajor(ds).map((d) => d.taskId)).toEqual(['t1', 't3', 't2', 't5', 't4', 'x']);
   });
 });

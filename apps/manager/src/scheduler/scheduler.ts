@@ -3,11 +3,11 @@
  *
  *   store events ──► node index (reservations, counts; O(1) per change)
  *                └─► pending set (NEW/PENDING tasks without a node, desired ≤ RUNNING)
- *   commit ──► debounce ──► pass: groups of ≤ CHUNK tasks placed synchronously
- *                          over the index (a consistent view), each group's
- *                          decisions written in one store transaction; the
- *                          event loop is yielded between groups, so the store,
- *                          the dispatcher and the API keep running.
+ *   commit ──► debounce ──► gather (a big arrival) ──► pass: each group placed in
+ *                          slices of ≤ CHUNK tasks over the index (a consistent
+ *                          view), yielding the event loop between slices, then
+ *                          its decisions written node by node, ≤ CHUNK per store
+ *                          transaction, one transaction at a time.
  *
  * Placements are counted in the index as soon as they are decided (so the
  * next group sees them) and held there until the write lands; a decision the
@@ -26,6 +26,26 @@ import { type Decision, groupTasks, placeGroup, verifyPreassigned } from './sche
 
 /** Tasks decided per store transaction (and per synchronous slice of work). */
 export const CHUNK = 2000;
+
+/** How long the pending set must stop growing before a big arrival is placed, and the longest wait for it. */
+const GATHER_QUIET_MS = 100;
+const GATHER_MAX_MS = 5000;
+
+/** Decisions ordered by node (stable within a node), unplaceable ones last. */
+export function nodeMajor(ds: readonly Decision[]): Decision[] {
+  const byNode = new Map<string, Decision[]>();
+  const rest: Decision[] = [];
+  for (const d of ds) {
+    if (!('nodeId' in d)) {
+      rest.push(d);
+      continue;
+    }
+    const l = byNode.get(d.nodeId);
+    if (l) l.push(d);
+    else byNode.set(d.nodeId, [d]);
+  }
+  return [...[...byNode.values()].flat(), ...rest];
+}
 
 const wantsScheduling = (t: Task) => t.status.state <= TaskState.PENDING && t.desiredState <= TaskState.RUNNING;
 
@@ -128,18 +148,46 @@ export function startScheduler(deps: SchedulerOptions): Loop {
       track(commit(ds));
     }
     for (const group of groupTasks(todo.filter((t) => !t.nodeId))) {
+      const decided: Decision[] = [];
       for (let i = 0; i < group.length; i += chunk) {
         const ds = placeGroup(group.slice(i, i + chunk), index.nodes(), pipeline, place);
         for (const d of ds) {
           if ('error' in d) unplaceable.add(d.taskId);
           else unplaceable.delete(d.taskId);
         }
-        track(commit(ds));
+        decided.push(...ds);
         await yieldToLoop();
+      }
+      // Written node by node: spread places a big group one task per node per round, and written in that
+      // order every transaction would touch `chunk` nodes once each, so every node would get its tasks (and
+      // send its status reports) one message at a time. Grouped by node, a node's share goes out at once.
+      // One transaction at a time: issued together they would be merged into one huge store batch (one
+      // Raft entry, one long stall of the event loop).
+      const byNode = nodeMajor(decided);
+      for (let i = 0; i < byNode.length; i += chunk) {
+        const w = commit(byNode.slice(i, i + chunk));
+        track(w);
+        await w.catch(() => {});
       }
     }
     await Promise.all(writes);
     if (failure !== undefined) throw failure;
+  };
+
+  /**
+   * A big arrival (a service of thousands of replicas is created in transactions of a few thousand tasks)
+   * is gathered before a pass: while the pending set keeps growing, wait (up to GATHER_MAX_MS), so the pass
+   * places it whole and can write it node by node. Small arrivals are placed at once.
+   */
+  const gather = async (): Promise<void> => {
+    const t0 = clock.now();
+    const waiting = () => pending.size - unplaceable.size; // tasks that found no node are not arriving
+    let seen = waiting();
+    while (seen >= 2 * chunk && clock.now() - t0 < GATHER_MAX_MS) {
+      await new Promise<void>((r) => clock.setTimeout(r, GATHER_QUIET_MS));
+      if (waiting() <= seen) break;
+      seen = waiting();
+    }
   };
 
   return startLoop<'pass'>({
@@ -170,6 +218,7 @@ export function startScheduler(deps: SchedulerOptions): Loop {
       }
     },
     async reconcile() {
+      await gather();
       await pass();
     },
   });
