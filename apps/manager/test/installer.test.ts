@@ -363,8 +363,11 @@ describe('curl | sh installer against a real manager', () => {
     const count = () => managers().then((m) => m.length, () => -1);
     await waitFor(async () => (await count()) === 2, 60_000, () => 'two reachable managers');
     expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
+    // Its description (hostname) comes with its agent's first session, which can land after it is REACHABLE.
+    const named = () => managers().then((m) => m.find((n) => n.description?.hostname === 'inst-mgr2'), () => undefined);
+    await waitFor(async () => (await named()) !== undefined, 30_000, () => 'the new manager to report its hostname');
     // Two managers need both for quorum: demote before uninstalling, as an operator would.
-    const id = (await managers()).find((n) => n.description?.hostname === 'inst-mgr2')!.id;
+    const id = (await named())!.id;
     await manager.client.node.update.mutate({ ref: id, desiredRole: 'WORKER' });
     await waitFor(async () => (await count()) === 1, 60_000, () => 'back to one manager');
     const u = await sh(path.join(mroot, 'usr/local/bin/swarm-uninstall'));
