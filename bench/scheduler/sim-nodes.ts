@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { type Agent, createSimExecutor, startAgent } from '@swarm/agent';
 import type { NodeDescription } from '@swarm/shared';
+import { sumCounts } from './sim-procs.js';
 import { joinCluster } from '../../apps/manager/src/node/join.js';
 import { MANAGER_SAN, channelCredentials, createProvider } from '../../apps/manager/src/security/providers.js';
 
@@ -88,11 +89,7 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   );
   return {
     ids,
-    rpc() {
-      const sum: Record<string, number> = {};
-      for (const a of agents) for (const [k, v] of Object.entries(a.status().rpc)) sum[k] = (sum[k] ?? 0) + v;
-      return sum;
-    },
+    rpc: () => sumCounts(agents.map((a) => a.status().rpc)),
     async stop() {
       await Promise.all(agents.map((a) => a.stop({ leaveTasks: false })));
       fs.rmSync(dir, { recursive: true, force: true });

@@ -36,6 +36,13 @@ export const FromChildSchema = z.discriminatedUnion('kind', [
 ]);
 export type FromChild = z.infer<typeof FromChildSchema>;
 
+/** Counters summed key by key. */
+export function sumCounts(all: Iterable<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const counts of all) for (const [k, v] of Object.entries(counts)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
+
 export interface SimProcsOptions {
   addr: string;
   token: string;
@@ -107,14 +114,14 @@ export async function startSimProcs(o: SimProcsOptions): Promise<SimProcs> {
       }),
     );
     const rpc = async () => {
-      const sum: Record<string, number> = {};
+      const each: Array<Record<string, number>> = [];
       for (const { child, next } of kids) {
         child.send({ kind: 'rpc' } satisfies ToChild);
         const m = await next();
         if (m.kind !== 'rpc') throw new Error(`expected RPC counts from a sim process, got ${m.kind}`);
-        for (const [k, v] of Object.entries(m.counts)) sum[k] = (sum[k] ?? 0) + v;
+        each.push(m.counts);
       }
-      return sum;
+      return sumCounts(each);
     };
     return { ids: ids.flat(), pids: kids.map((k) => k.child.pid!), rpc, stop };
   } catch (e) {

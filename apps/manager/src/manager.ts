@@ -25,6 +25,7 @@ import { issueSelfCertificate } from './security/self-cert.js';
 import { type TrustState, provisionalTrust, watchTrust } from './security/trust.js';
 import type { ApplyOutcome } from './store/replicated.js';
 import { type Store, createStore } from './store/store.js';
+import { closeWithin } from './lib/close.js';
 
 export const HOUR_MS = 3_600_000;
 /** How long the gRPC server lets calls in flight finish at stop before it cuts them (as the API server does). */
@@ -149,16 +150,7 @@ export async function startManager(opts: ManagerOptions): Promise<Manager> {
       trust.stop();
       // Calls in flight get a moment to finish; long-lived streams (another manager's Raft stream, an agent's
       // session) would hold tryShutdown until their peers give up on this process, so they are then cut.
-      await new Promise<void>((resolve) => {
-        const cut = setTimeout(() => {
-          grpcServer.forceShutdown();
-          resolve();
-        }, GRPC_CLOSE_GRACE_MS);
-        grpcServer.tryShutdown(() => {
-          clearTimeout(cut);
-          resolve();
-        });
-      });
+      await closeWithin(GRPC_CLOSE_GRACE_MS, (done) => grpcServer.tryShutdown(() => done()), () => grpcServer.forceShutdown());
       grpcServer.forceShutdown();
       step('grpc');
       if (steps.some(([, ms]) => ms > 2 * GRPC_CLOSE_GRACE_MS)) log.warn(`slow manager stop: ${steps.map(([n, ms]) => `${n} ${ms} ms`).join(', ')}`);

@@ -13,6 +13,7 @@ import {
   type Clock, type Node, type Result, type Rng, NodeDescriptionSchema, TaskStatusSchema, formatZodError, newId, systemClock, systemRng,
 } from '@swarm/shared';
 import type { Store } from '../store/store.js';
+import { jsonEqual } from '../orchestrator/task.js';
 import { openAssignments } from './assignments.js';
 import { DEFAULT_HEARTBEAT_PERIOD_MS, DEFAULT_MAX_HEARTBEATS_PER_SECOND, createHeartbeatTracker } from './heartbeat.js';
 import type * as P from './proto.js';
@@ -80,19 +81,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const nodeWriter = createNodeWriter({ store });
 
   /** Session opens in progress per node (their READY write is queued or being committed). */
-  const opening = new Map<string, number>();
+  const opening = perNodeInProgress();
   /** Nodes with a DOWN write queued or in flight (a session open must then write READY after it). */
-  const markingDown = new Map<string, number>();
-  const markDown = async (nodeId: string, message: string) => {
-    markingDown.set(nodeId, (markingDown.get(nodeId) ?? 0) + 1);
-    try {
-      await markDownNow(nodeId, message);
-    } finally {
-      const left = (markingDown.get(nodeId) ?? 1) - 1;
-      if (left > 0) markingDown.set(nodeId, left);
-      else markingDown.delete(nodeId);
-    }
-  };
+  const markingDown = perNodeInProgress();
+  const markDown = (nodeId: string, message: string) => markingDown.during(nodeId, () => markDownNow(nodeId, message));
   const markDownNow = async (nodeId: string, message: string) => {
     byNode.get(nodeId)?.close();
     // Decided when the write runs, not now: a session that opened (or started opening) after the expiry
@@ -182,23 +174,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       registerSession(call, nodeId, current);
       return;
     }
-    opening.set(nodeId, (opening.get(nodeId) ?? 0) + 1);
-    let r: Result<Node, string>;
-    try {
-      r = await nodeWriter.write(nodeId, ready);
+    // Counted as opening until the session is registered: a DOWN edit queued behind the READY write must see
+    // one or the other, with no turn of the event loop in between.
+    await opening.during(nodeId, async () => {
+      let r = await nodeWriter.write(nodeId, ready);
       if (!r.ok && r.error.startsWith('node write failed')) r = await nodeWriter.write(nodeId, ready);
-    } finally {
-      const left = (opening.get(nodeId) ?? 1) - 1;
-      if (left > 0) opening.set(nodeId, left);
-      else opening.delete(nodeId);
-    }
-    if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, r.error));
-    if (call.cancelled) {
-      // The agent gave up waiting (a slow commit): no session to set up; the node expires unless it comes back.
-      if (!byNode.has(nodeId)) heartbeats.beat(nodeId);
-      return;
-    }
-    registerSession(call, nodeId, r.value);
+      if (!r.ok) return void call.emit('error', status(grpc.status.NOT_FOUND, r.error));
+      if (call.cancelled) {
+        // The agent gave up waiting (a slow commit): no session to set up; the node expires unless it comes back.
+        if (!byNode.has(nodeId)) heartbeats.beat(nodeId);
+        return;
+      }
+      registerSession(call, nodeId, r.value);
+    });
   };
 
   /** The session's bookkeeping once its node is READY in the store: ID, node updates, heartbeat, first message. */
@@ -324,5 +312,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
 /** The node is READY, at this address, with exactly this description: a new session changes nothing in it. */
 function isReadyAs(n: Node, description: Node['description'], addr: string): boolean {
-  return n.status.state === 'READY' && n.status.addr === addr && !n.status.message && JSON.stringify(n.description) === JSON.stringify(description);
+  return n.status.state === 'READY' && n.status.addr === addr && !n.status.message && jsonEqual(n.description, description);
+}
+
+/** Per node, how many of some operation are under way (nested and concurrent ones counted). */
+function perNodeInProgress() {
+  const counts = new Map<string, number>();
+  return {
+    has: (nodeId: string) => counts.has(nodeId),
+    async during<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
+      counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
+      try {
+        return await fn();
+      } finally {
+        const left = (counts.get(nodeId) ?? 1) - 1;
+        if (left > 0) counts.set(nodeId, left);
+        else counts.delete(nodeId);
+      }
+    },
+  };
 }

@@ -14,6 +14,7 @@ import { type ApiContext, type Caller, STALE_READ_HEADER } from '../api/trpc.js'
 import type { AuthGate } from '../auth/http.js';
 import { advertise, issuedBy } from '../install/commands.js';
 import { createInstallHandler, isInstallPath } from './install.js';
+import { closeWithin } from '../lib/close.js';
 import { createStaticHandler } from './static.js';
 import { createFastTrpcHandler } from './trpc-fast.js';
 
@@ -109,21 +110,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
   return {
     address,
-    close: () =>
-      new Promise<void>((resolve) => {
-        wsHandler.broadcastReconnectNotification();
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        // Responses in flight (a static chunk, a page prefetch) finish; idle keep-alive connections close now.
-        // Whatever still runs after CLOSE_GRACE_MS is cut, so a hung request cannot hold the shutdown.
-        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-        server.close(() => {
-          clearTimeout(cut);
-          resolve();
-        });
-        server.closeIdleConnections();
-        if (listen.kind === 'unix') fs.rmSync(listen.path, { force: true });
-      }),
+    close: () => {
+      wsHandler.broadcastReconnectNotification();
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      // Responses in flight (a static chunk, a page prefetch) finish; idle keep-alive connections close now.
+      // Whatever still runs after CLOSE_GRACE_MS is cut, so a hung request cannot hold the shutdown.
+      const closed = closeWithin(CLOSE_GRACE_MS, (done) => server.close(() => done()), () => server.closeAllConnections());
+      server.closeIdleConnections();
+      if (listen.kind === 'unix') fs.rmSync(listen.path, { force: true });
+      return closed;
+    },
   };
 }
 
