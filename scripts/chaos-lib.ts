@@ -34,7 +34,7 @@
  * committed: its service is frozen (no further writes) and only what is
  * certain about it is checked.
  */
-import { TaskState, seededRng } from '@swarm/shared';
+import { TaskState, canonicalJson, seededRng } from '@swarm/shared';
 import { type Cluster, type ProcNode, startCluster } from './chaos-cluster.js';
 import { PARTITION_FAULTS, type PartitionFault, applyPartitionFault } from './chaos-partitions.js';
 
@@ -143,8 +143,9 @@ function diff(a: Snapshot, b: Snapshot): string[] {
   const out: string[] = [];
   const idOf = (x: unknown) => ((x as { service?: { id: string } }).service?.id ?? (x as { id: string }).id) as string;
   for (const table of ['services', 'nodes', 'tasks'] as const) {
-    const ma = new Map(a[table].map((x) => [idOf(x), JSON.stringify(x)]));
-    const mb = new Map(b[table].map((x) => [idOf(x), JSON.stringify(x)]));
+    // By content: the leader keeps the objects it wrote, the others the ones they decoded (same fields, maybe another key order).
+    const ma = new Map(a[table].map((x) => [idOf(x), canonicalJson(x)]));
+    const mb = new Map(b[table].map((x) => [idOf(x), canonicalJson(x)]));
     const only1 = [...ma.keys()].filter((k) => !mb.has(k));
     const only2 = [...mb.keys()].filter((k) => !ma.has(k));
     const changed = [...ma.keys()].filter((k) => mb.has(k) && mb.get(k) !== ma.get(k));
@@ -152,7 +153,7 @@ function diff(a: Snapshot, b: Snapshot): string[] {
       out.push(`${table}: ${only1.length} only in the first [${only1.slice(0, 5).join(', ')}], ${only2.length} only in the second [${only2.slice(0, 5).join(', ')}], ${changed.length} differ [${changed.slice(0, 5).join(', ')}]`);
     }
   }
-  if (JSON.stringify(a.cluster) !== JSON.stringify(b.cluster)) out.push('cluster object differs');
+  if (canonicalJson(a.cluster) !== canonicalJson(b.cluster)) out.push('cluster object differs');
   return out;
 }
 

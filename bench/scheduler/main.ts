@@ -13,7 +13,8 @@
  * E2E_HEARTBEAT_MS (default 5000, SwarmKit's; the cluster's heartbeat rate cap, E2E_MAX_HEARTBEATS_PER_S or
  * the default 100/s, stretches it to nodes ÷ cap: 50 s at 5,000 nodes), E2E_AGENT_PROCS (4), E2E_JOINS_IN_FLIGHT (8),
  * E2E_JOIN_HEARTBEAT_MS (60000, during the joins only), E2E_MANAGER_NICE (e.g. -10 on a shared machine),
- * E2E_PORT (23100), E2E_HOLD_MS (keep the manager up after the figures), E2E=0 skips the end-to-end part. SWARMD_NODE_ARGS="--cpu-prof --cpu-prof-dir=…" profiles the manager.
+ * E2E_PORT (23100), BENCH_UNARY_REPORTS=1 (agents send heartbeats and statuses as unary calls, the baseline
+ * of the Report stream), E2E_MANAGER_LOG (file for the manager's output once converged), E2E_HOLD_MS (keep the manager up after the figures), E2E=0 skips the end-to-end part. SWARMD_NODE_ARGS="--cpu-prof --cpu-prof-dir=…" profiles the manager.
  */
 import fs from 'node:fs';
 import { DEFAULT_MAX_HEARTBEATS_PER_SECOND } from '../../apps/manager/src/dispatcher/heartbeat.js';
@@ -56,6 +57,9 @@ const HOLD_MS = Number(process.env['E2E_HOLD_MS'] ?? 0);
  * no real cluster has. E2E_SIM_STATE=/tmp/… puts them on the manager's disk.
  */
 const SIM_STATE = process.env['E2E_SIM_STATE'] ?? (fs.existsSync('/dev/shm') ? '/dev/shm/swarm-bench-sim-' : '/tmp/swarm-bench-sim-');
+/** Write the manager's output (stdout and stderr) to this file once converged. */
+const MANAGER_LOG = process.env['E2E_MANAGER_LOG'];
+const UNARY_REPORTS = process.env['BENCH_UNARY_REPORTS'] === '1';
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -64,7 +68,7 @@ interface E2E {
   converge_ms: number; rss_mb: number; join_ms: number; nodes: number; tasks: number; heartbeat_ms: number; heartbeat_effective_ms: number; sim_state: string;
   manager_cpu_ms: number; agents_cpu_ms: number; manager_cpu_us_per_task: number;
   /** Agents' calls per task during the converge: UpdateTaskStatus calls, Assignments messages, heartbeats. */
-  status_calls_per_task: number; status_updates_per_task: number; assignment_msgs_per_task: number; heartbeats_per_task: number; nodes_not_ready: number; poll_errors: number; rss_mb_before_tasks: number; loadavg_before: string; loadavg_after: string;
+  status_calls_per_task: number; status_updates_per_task: number; assignment_msgs_per_task: number; heartbeats_per_task: number; unary_calls_per_task: number; reports: string; nodes_not_ready: number; poll_errors: number; rss_mb_before_tasks: number; loadavg_before: string; loadavg_after: string;
 }
 
 const rssMb = (pid: number): number => {
@@ -77,6 +81,14 @@ async function endToEnd(): Promise<E2E> {
   const remoteApi = `127.0.0.1:${PORT}`;
   const manager: Node = await startNode({ executor: 'sim', hostname: 'bench-mgr', runLabel: 'bench-sched', extraArgs: ['--join-rate', '100000000', '--log-level', 'warn', '--listen-remote-api', remoteApi] });
   let sims: SimProcs | undefined;
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): stop what this bench started before exiting.
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`  ${sig}: stopping the simulated nodes and the manager`);
+    const exit = () => process.exit(130);
+    Promise.all([sims?.stop(), manager.stop()]).then(exit, exit);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     if (NICE) os.setPriority(manager.proc().pid!, NICE);
     // Joining is setup: thousands of 5 s heartbeats would starve the joins on a small machine, so the
@@ -106,7 +118,7 @@ async function endToEnd(): Promise<E2E> {
       log(`  heartbeat period set to ${HEARTBEAT_MS} ms (${effectiveHeartbeatMs(NODES + 1)} ms with the rate cap); waiting ${JOIN_HEARTBEAT_MS} ms for every agent to take it`);
       await new Promise((r) => setTimeout(r, JOIN_HEARTBEAT_MS + 2_000));
     }
-    log(`  creating ${TASKS} tasks`);
+    log(`  creating ${TASKS} tasks (at ${Date.now()} ms since the epoch)`);
     const load0 = loadavg();
     const rssBefore = rssMb(manager.proc().pid!); // the nodes alone (sessions, certificates, store)
     const cpu0 = { manager: processCpuMs(manager.proc().pid!), agents: sims.pids.reduce((a, p) => a + processCpuMs(p), 0) };
@@ -145,6 +157,7 @@ async function endToEnd(): Promise<E2E> {
     const rpc1 = await sims.rpc();
     const perTask = (k: string) => Math.round((((rpc1[k] ?? 0) - (rpc0[k] ?? 0)) / TASKS) * 1000) / 1000;
     const down = (await manager.client.node.list.query().catch(() => [])).filter((n) => n.status.state !== 'READY').length;
+    if (MANAGER_LOG) fs.writeFileSync(MANAGER_LOG, manager.output());
     if (HOLD_MS > 0) {
       log(`  holding the manager (pid ${manager.proc().pid}) for ${HOLD_MS} ms`);
       await new Promise((r) => setTimeout(r, HOLD_MS));
@@ -155,12 +168,15 @@ async function endToEnd(): Promise<E2E> {
       manager_cpu_ms: Math.round(cpu.manager), agents_cpu_ms: Math.round(cpu.agents),
       manager_cpu_us_per_task: Math.round((cpu.manager * 1000) / TASKS),
       status_calls_per_task: perTask('statusCalls'), status_updates_per_task: perTask('statusUpdates'), assignment_msgs_per_task: perTask('assignmentMessages'), heartbeats_per_task: perTask('heartbeats'),
+      unary_calls_per_task: perTask('unaryCalls'), reports: UNARY_REPORTS ? 'unary' : 'stream',
       nodes_not_ready: down, poll_errors: pollErrors, rss_mb_before_tasks: rssBefore, loadavg_before: load0, loadavg_after: loadavg(),
     };
   } catch (e) {
     log(`end to end failed: ${(e as Error).message}\nmanager output (tail):\n${manager.output().slice(-4000)}`);
     throw e;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await sims?.stop();
     await manager.stop();
   }

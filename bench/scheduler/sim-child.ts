@@ -9,12 +9,19 @@ import { type SimNodes, startSimNodes } from './sim-nodes.js';
 const send = (m: FromChild) => process.send?.(m);
 let nodes: SimNodes | undefined;
 
+// The bench went away without a word (killed): stop the nodes and exit rather than run on orphaned.
+process.on('disconnect', () => {
+  const exit = () => process.exit(0);
+  (nodes?.stop() ?? Promise.resolve()).then(exit, exit);
+});
+
 process.on('message', (raw) => {
   const m = ToChildSchema.safeParse(raw);
   if (!m.success) return send({ kind: 'fatal', error: `bad message from the bench: ${m.error.message}` });
   if (m.data.kind === 'setup') {
     const { addr, token, first, count, concurrency, tmpPrefix } = m.data;
-    startSimNodes({ addr, token, first, count, concurrency, tmpPrefix, describe: benchShape, onProgress: (n) => n % 50 === 0 && send({ kind: 'progress', joined: n }) })
+    // BENCH_UNARY_REPORTS=1 (inherited from the bench): the unary-call baseline of the Report stream.
+    startSimNodes({ addr, token, first, count, concurrency, tmpPrefix, unaryReports: process.env['BENCH_UNARY_REPORTS'] === '1', describe: benchShape, onProgress: (n) => n % 50 === 0 && send({ kind: 'progress', joined: n }) })
       .then((s) => {
         nodes = s;
         send({ kind: 'progress', joined: count });

@@ -28,6 +28,8 @@ export interface SimNodesOptions {
   first?: number;
   /** Where the agents' state dirs go (a fresh dir under it; default the OS temp dir). */
   tmpPrefix?: string;
+  /** Heartbeats and statuses as unary calls, not on the Report stream (the baseline of the stream). */
+  unaryReports?: boolean;
 }
 
 export interface SimNodes {
@@ -76,6 +78,7 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
       credentials: channelCredentials(createProvider({ ca: [sec.rootCaPem] }), createProvider({ identity: { certPem: sec.certPem + sec.rootCaPem, keyPem: sec.keyPem } })),
       channelOptions: { 'grpc.ssl_target_name_override': MANAGER_SAN },
       describeIntervalMs: 0,
+      unaryReports: opts.unaryReports ?? false,
       logger,
     });
     agents.push(agent);

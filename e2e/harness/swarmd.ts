@@ -92,7 +92,8 @@ interface Proc {
 function spawnSwarmd(args: string[], runLabel: string): Proc {
   const child = spawn(process.execPath, [swarmdBin, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel, FORCE_COLOR: '0' },
+    // SWARM_CHECK_OWN_ENTRIES: the leader also decodes its own Raft entries and checks they give its objects.
+    env: { ...process.env, SWARM_TEST_RUN_LABEL: runLabel, FORCE_COLOR: '0', SWARM_CHECK_OWN_ENTRIES: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('swarmd did not start');

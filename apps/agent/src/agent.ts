@@ -32,6 +32,8 @@ export interface AgentOptions {
   describeIntervalMs?: number;
   /** The managers' addresses changed (e.g. persist them for the next start). */
   onManagers?(addrs: string[]): void;
+  /** Heartbeats and statuses as unary calls instead of messages on the Report stream (benchmark baselines). */
+  unaryReports?: boolean;
 }
 
 export interface AgentStatus {
@@ -83,6 +85,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ...(opts.channelOptions ? { channelOptions: opts.channelOptions } : {}),
     ...(opts.describeIntervalMs !== undefined ? { describeIntervalMs: opts.describeIntervalMs } : {}),
     ...(opts.onManagers ? { onManagers: opts.onManagers } : {}),
+    ...(opts.unaryReports ? { unaryReports: true } : {}),
     handlers: {
       describe: () => describeNode(opts.executor, opts.hostname),
       onComplete: (tasks) => worker.assign(tasks),

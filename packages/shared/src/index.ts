@@ -1,6 +1,7 @@
 export * from './lib/result.js';
 export * from './lib/clock.js';
 export * from './lib/ids.js';
+export * from './lib/json.js';
 export * from './task-state.js';
 export * from './objects.js';
 export * from './events.js';

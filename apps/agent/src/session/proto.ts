@@ -49,6 +49,20 @@ export interface AssignmentsMessage {
   changes: AssignmentChange[];
 }
 
+export interface ReportRequest {
+  sessionId: string;
+  seq: number;
+  heartbeat: boolean;
+  updates: TaskStatusUpdateMsg[];
+}
+export interface ReportResponse {
+  seq: number;
+  periodMs: number;
+  /** Non-zero: refused with this gRPC status code. */
+  code: number;
+  error: string;
+}
+
 type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall;
 
 export interface DispatcherClient extends grpc.Client {
@@ -56,6 +70,7 @@ export interface DispatcherClient extends grpc.Client {
   Heartbeat: Unary<HeartbeatRequest, HeartbeatResponse>;
   UpdateTaskStatus: Unary<UpdateTaskStatusRequest, Record<string, never>>;
   Assignments(req: AssignmentsRequest, opts?: grpc.CallOptions): grpc.ClientReadableStream<AssignmentsMessage>;
+  Report(opts?: grpc.CallOptions): grpc.ClientDuplexStream<ReportRequest, ReportResponse>;
 }
 
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true };

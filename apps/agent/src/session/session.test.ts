@@ -66,6 +66,30 @@ describe('session client', () => {
     await executor.until(() => executor.runtime(b.id) === undefined);
   });
 
+  it('sends heartbeats and statuses as messages on one Report stream, not as unary calls', async () => {
+    const { d, agent } = await setup({ heartbeatMs: 50 });
+    const a = makeTask();
+    d.upsert(a);
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await eventually(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3));
+    expect(d.reportStreams()).toBe(1);
+    expect(agent.status().rpc).toMatchObject({ unaryCalls: 0 });
+    expect(agent.status().rpc.heartbeats).toBeGreaterThanOrEqual(3);
+    expect(agent.status().rpc.statusCalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('against a manager without the Report stream (UNIMPLEMENTED), heartbeats and statuses go as unary calls', async () => {
+    const { d, agent } = await setup({ heartbeatMs: 50, noReportStream: true });
+    const a = makeTask();
+    d.upsert(a);
+    await eventually(() => expect(reportedState(d, a.id)).toBe(S.RUNNING));
+    await eventually(() => expect(d.heartbeats()).toBeGreaterThanOrEqual(3));
+    expect(agent.status()).toMatchObject({ session: 'ready', sessions: 1 });
+    const rpc = agent.status().rpc;
+    // Every heartbeat and status report was a unary call (the first one after the stream was refused, resent).
+    expect(rpc.unaryCalls).toBeGreaterThanOrEqual(rpc.heartbeats + rpc.statusCalls - 1);
+  });
+
   it('reconnects after the session drops, and re-reports every task status on the new session', async () => {
     const { d, agent } = await setup();
     const a = makeTask();

@@ -2,8 +2,9 @@
  * The agent's side of the Dispatcher protocol (swarmkit.md §7). One session at
  * a time: open `Session`, take the session ID from its first message, heartbeat
  * immediately and then every returned period, stream `Assignments` into the
- * worker and send status batches through `UpdateTaskStatus`. Any failure tears
- * the session down; a new one starts after the jittered backoff.
+ * worker and send status batches; heartbeats and statuses go as messages on the
+ * `Report` stream (reports.ts). Any failure tears the session down; a new one
+ * starts after the jittered backoff.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import { TaskSchema, err, ok, systemClock, systemRng, type Clock, type NodeDescr
 import type { SendStatuses } from '../worker/reporter.js';
 import { jittered, nextBackoff } from './backoff.js';
 import { createDispatcherClient, type AssignmentsMessage, type DispatcherClient, type SessionMessage, type WeightedPeer } from './proto.js';
+import { openReportChannel, type ReportChannel } from './reports.js';
 
 export interface SessionHandlers {
   describe(): Promise<NodeDescription>;
@@ -43,8 +45,10 @@ export interface SessionOptions {
    * itself waits 5 periods before it marks the node DOWN.
    */
   heartbeatRetries?: number;
-  /** Deadline of Heartbeat and UpdateTaskStatus calls (default 5 s). */
+  /** Deadline of heartbeats and status reports (default 5 s). */
   rpcTimeoutMs?: number;
+  /** Send heartbeats and statuses as unary calls, not on the Report stream (default false; tests, benchmarks). */
+  unaryReports?: boolean;
   /** Re-read the node description this often; a change opens a new session (default 20 s, 0 = never). */
   describeIntervalMs?: number;
   /** The managers' addresses changed (from the session's manager list). */
@@ -63,7 +67,7 @@ export interface SessionStatus {
   /** Times the Assignments stream was reopened after a sequencing gap. */
   assignmentReopens: number;
   /** Calls and messages so far (what a converge costs in RPCs: see the scheduler bench). */
-  rpc: { heartbeats: number; statusCalls: number; statusUpdates: number; assignmentMessages: number };
+  rpc: { heartbeats: number; statusCalls: number; statusUpdates: number; assignmentMessages: number; unaryCalls: number };
 }
 
 export interface SessionClient {
@@ -97,12 +101,11 @@ export function startSession(opts: SessionOptions): SessionClient {
   const dial = () => createDispatcherClient(addr, opts.credentials ?? grpc.credentials.createInsecure(), { ...opts.channelOptions, 'grpc.use_local_subchannel_pool': 1 });
   let client = dial();
   let redial: string | undefined;
-  const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0, rpc: { heartbeats: 0, statusCalls: 0, statusUpdates: 0, assignmentMessages: 0 } };
+  const st: SessionStatus = { state: 'connecting', managers: [], sessions: 0, assignmentReopens: 0, rpc: { heartbeats: 0, statusCalls: 0, statusUpdates: 0, assignmentMessages: 0, unaryCalls: 0 } };
   let stopped = false;
   let abortCurrent: ((reason: string) => void) | undefined;
   let wakeSleep: (() => void) | undefined;
 
-  const deadline = () => new Date(Date.now() + rpcTimeout);
   const baseFirstMessageTimeout = opts.sessionTimeoutMs ?? 5000;
   let firstMessageTimeout = baseFirstMessageTimeout;
   /** The period the dispatcher last handed out (kept across sessions: a new session's first heartbeat uses it too). */
@@ -173,10 +176,12 @@ export function startSession(opts: SessionOptions): SessionClient {
       log?.info({ sessionId, managers: st.managers.length }, 'session established');
     }
 
-    cleanups.push(heartbeat(client, sessionId, fail));
+    const reports = openReportChannel({ client, sessionId, onBroken: fail, unary: opts.unaryReports, clock, onUnaryCall: () => st.rpc.unaryCalls++ });
+    cleanups.push(() => reports.close());
+    cleanups.push(heartbeat(reports, fail));
     cleanups.push(watchDescription(JSON.stringify(description), fail));
     cleanups.push(assignments(client, sessionId, fail));
-    opts.handlers.onConnected(sender(client, sessionId, fail));
+    opts.handlers.onConnected(sender(reports, fail));
 
     const r = await failed;
     st.state = 'connecting';
@@ -185,28 +190,26 @@ export function startSession(opts: SessionOptions): SessionClient {
     return { established: true, reason: r };
   }
 
-  function heartbeat(c: DispatcherClient, sessionId: string, fail: (r: string) => void): () => void {
+  function heartbeat(reports: ReportChannel, fail: (r: string) => void): () => void {
     let timer: { cancel(): void } | undefined;
     let done = false;
     const retries = opts.heartbeatRetries ?? 2;
     let missed = 0;
-    const beat = () => {
+    const beat = async () => {
       st.rpc.heartbeats++;
-      const hbDeadline = new Date(Date.now() + Math.max(rpcTimeout, Math.min(heartbeatPeriod / HEARTBEAT_DEADLINE_DIVISOR, MAX_HEARTBEAT_DEADLINE_MS)));
-      c.Heartbeat({ sessionId }, new grpc.Metadata(), { deadline: hbDeadline }, (e, res) => {
-        if (done) return;
-        if (e?.code === grpc.status.DEADLINE_EXCEEDED && missed < retries) {
-          missed++;
-          log?.warn({ missed }, 'heartbeat not answered in time; retrying');
-          return beat();
-        }
-        if (e) return fail(`heartbeat: ${e.details || e.message}`);
-        missed = 0;
-        heartbeatPeriod = Number(res?.periodMs) || DEFAULT_HEARTBEAT_MS;
-        timer = clock.setTimeout(beat, heartbeatPeriod);
-      });
+      const r = await reports.heartbeat(Math.max(rpcTimeout, Math.min(heartbeatPeriod / HEARTBEAT_DEADLINE_DIVISOR, MAX_HEARTBEAT_DEADLINE_MS)));
+      if (done) return;
+      if (!r.ok && r.code === grpc.status.DEADLINE_EXCEEDED && missed < retries) {
+        missed++;
+        log?.warn({ missed }, 'heartbeat not answered in time; retrying');
+        return beat();
+      }
+      if (!r.ok) return fail(`heartbeat: ${r.details}`);
+      missed = 0;
+      heartbeatPeriod = r.value || DEFAULT_HEARTBEAT_MS;
+      timer = clock.setTimeout(() => void beat(), heartbeatPeriod);
     };
-    beat();
+    void beat();
     return () => {
       done = true;
       timer?.cancel();
@@ -296,23 +299,20 @@ export function startSession(opts: SessionOptions): SessionClient {
     return tasks;
   }
 
-  function sender(c: DispatcherClient, sessionId: string, fail: (r: string) => void): SendStatuses {
-    return (updates) =>
-      new Promise((resolve) => {
-        const req = { sessionId, updates: updates.map((u) => ({ taskId: u.taskId, statusJson: JSON.stringify(u.status) })) };
-        st.rpc.statusCalls++;
-        st.rpc.statusUpdates += updates.length;
-        c.UpdateTaskStatus(req, new grpc.Metadata(), { deadline: deadline() }, (e) => {
-          if (!e) return resolve(ok(undefined));
-          if (e.code === grpc.status.PERMISSION_DENIED) {
-            // Not retriable: the task is no longer ours. Drop the batch rather than block the queue.
-            log?.warn({ err: e.details }, 'dispatcher refused status updates; dropped');
-            return resolve(ok(undefined));
-          }
-          if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.NOT_FOUND) fail(`update status: ${e.details}`);
-          resolve(err(e.details || e.message));
-        });
-      });
+  function sender(reports: ReportChannel, fail: (r: string) => void): SendStatuses {
+    return async (updates) => {
+      st.rpc.statusCalls++;
+      st.rpc.statusUpdates += updates.length;
+      const r = await reports.statuses(updates.map((u) => ({ taskId: u.taskId, statusJson: JSON.stringify(u.status) })), rpcTimeout);
+      if (r.ok) return ok(undefined);
+      if (r.code === grpc.status.PERMISSION_DENIED) {
+        // Not retriable: the task is no longer ours. Drop the batch rather than block the queue.
+        log?.warn({ err: r.details }, 'dispatcher refused status updates; dropped');
+        return ok(undefined);
+      }
+      if (r.code === grpc.status.INVALID_ARGUMENT || r.code === grpc.status.NOT_FOUND) fail(`update status: ${r.details}`);
+      return err(r.details);
+    };
   }
 
   /**

@@ -24,6 +24,7 @@ describe('status reporter', () => {
     r.report('a', st(S.RUNNING, 'started'));
     const s = fakeSender();
     r.setSender(s.send);
+    await tick();
     expect(s.calls).toHaveLength(1);
     expect(s.calls[0]!.updates).toEqual([
       { taskId: 'a', status: st(S.RUNNING, 'started') },
@@ -34,6 +35,7 @@ describe('status reporter', () => {
     r.report('a', st(S.PREPARING)); // lower than acknowledged: dropped
     expect(r.pending()).toBe(0);
     r.report('a', st(S.RUNNING, 'same state again')); // equal is allowed (re-report after a new session)
+    await tick();
     expect(s.calls).toHaveLength(2);
   });
 
@@ -42,8 +44,10 @@ describe('status reporter', () => {
     const s = fakeSender();
     r.setSender(s.send);
     r.report('a', st(S.ACCEPTED));
+    await tick();
     r.report('a', st(S.PREPARING));
     r.report('b', st(S.ACCEPTED));
+    await tick();
     expect(s.calls.map((c) => c.updates.length)).toEqual([1]);
     s.calls[0]!.answer(ok(undefined));
     await tick();
@@ -68,7 +72,9 @@ describe('status reporter', () => {
     s.calls[0]!.answer(ok(undefined));
     await tick();
     r.report('a', st(S.STARTING));
-    r.report('b', st(S.RUNNING)); // urgent: sent at once, with what was held
+    r.report('b', st(S.RUNNING)); // urgent: sent at the end of this turn, with what was held
+    expect(s.calls).toHaveLength(1);
+    await tick();
     expect(s.calls[1]!.updates).toEqual([
       { taskId: 'a', status: st(S.STARTING) },
       { taskId: 'b', status: st(S.RUNNING) },
@@ -78,15 +84,33 @@ describe('status reporter', () => {
     expect(clock.pending()).toBe(0); // the hold was cancelled
   });
 
+  it('urgent states reported in one turn go as one batch (an assignment whose tasks start together)', async () => {
+    const r = createReporter({ clock: manualClock() });
+    const s = fakeSender();
+    r.setSender(s.send);
+    await tick();
+    for (const id of ['a', 'b', 'c']) {
+      r.report(id, st(S.ACCEPTED));
+      r.report(id, st(S.RUNNING, 'started'));
+    }
+    expect(s.calls).toHaveLength(0);
+    await tick();
+    expect(s.calls.map((c) => c.updates.map((u) => [u.taskId, u.status.state]))).toEqual([
+      [['a', S.RUNNING], ['b', S.RUNNING], ['c', S.RUNNING]],
+    ]);
+  });
+
   it('retries failed sends after a backoff until acknowledged, keeping newer states', async () => {
     const clock = manualClock();
     const r = createReporter({ clock, retryMs: { initial: 100, max: 400 } });
     const s = fakeSender();
     r.setSender(s.send);
     r.report('a', st(S.RUNNING));
+    await tick();
     s.calls[0]!.answer(err('unavailable'));
     await tick();
     r.report('a', st(S.FAILED, 'newer while failing'));
+    await tick();
     expect(s.calls).toHaveLength(1); // waiting for the retry timer
     clock.advance(100);
     expect(s.calls).toHaveLength(2);
@@ -102,6 +126,7 @@ describe('status reporter', () => {
     expect(r.pending()).toBe(1);
     const s = fakeSender();
     r.setSender(s.send);
+    await tick();
     r.setSender(undefined);
     s.calls[0]!.answer(err('session closed'));
     await tick();

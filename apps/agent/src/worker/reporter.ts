@@ -10,6 +10,11 @@
  * 200 ms) to go with the next batch: a converge's create phase then costs the
  * manager a few status writes (each a Raft commit with an fsync, competing with
  * the engine that is creating the containers) instead of one per create.
+ *
+ * A report is sent at the end of the current turn of the event loop, not in
+ * the middle of it: the tasks of one assignment that reach RUNNING together
+ * (the worker starts them all in one turn) go as one batch, not as a first
+ * lone task and then the rest once it is acknowledged.
  */
 import type { Logger } from 'pino';
 import { TaskState, systemClock, type Clock, type Result, type TaskStatus } from '@swarm/shared';
@@ -62,6 +67,16 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
   let failures = 0;
   let closed = false;
   let idleWaiters: Array<() => void> = [];
+  /** A pump is due at the end of this turn. */
+  let turnEnd = false;
+  const pumpAtTurnEnd = () => {
+    if (turnEnd) return;
+    turnEnd = true;
+    setImmediate(() => {
+      turnEnd = false;
+      void pump();
+    });
+  };
 
   const enqueue = (taskId: string, status: TaskStatus) => {
     const queuedState = queue.get(taskId)?.state ?? -1;
@@ -133,14 +148,14 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
     report(taskId, status) {
       if (!enqueue(taskId, status)) return;
       arm();
-      void pump();
+      pumpAtTurnEnd();
     },
     setSender(s) {
       send = s;
       failures = 0;
       retryTimer?.cancel();
       retryTimer = undefined;
-      void pump();
+      pumpAtTurnEnd();
     },
     forget(taskId) {
       queue.delete(taskId);
@@ -150,7 +165,7 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
     },
     pending: () => queue.size + (inflight ? 1 : 0),
     idle() {
-      if (queue.size === 0 && !inflight) return Promise.resolve();
+      if (queue.size === 0 && !inflight && !turnEnd) return Promise.resolve();
       return new Promise((r) => idleWaiters.push(r));
     },
     close() {

@@ -18,7 +18,7 @@
  */
 import {
   type Result, type RestartPolicy, type ServiceSpec, type UpdateConfig,
-  RestartPolicySchema, ServiceSpecSchema, UpdateConfigSchema, err, ok, validateConstraint, validateSpreadDescriptor,
+  RestartPolicySchema, ServiceSpecSchema, UpdateConfigSchema, canonicalJson, err, ok, validateConstraint, validateSpreadDescriptor,
 } from '@swarm/shared';
 import { parseChoice, parseCpu, parseDurationFlag, parseKeyValues, parseMemory, parseRatio, parseUint, splitCommas, splitWords } from './parse.js';
 
@@ -267,13 +267,6 @@ function parseGeneric(values: readonly string[]): Record<string, number> {
 
 /** Deep equality of plain JSON data, ignoring key order and `undefined` members. */
 export function sameSpec(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).filter(([, y]) => y !== undefined).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0)))
-      : x,
-  );
-}

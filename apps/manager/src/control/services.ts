@@ -110,16 +110,21 @@ export async function removeService(store: Store, ref: string): Promise<Result<{
 
 /** Running/desired as `swarmctl service ls` prints it: RUNNING tasks on nodes that are not DOWN. */
 export function serviceCounts(tx: ReadTx, service: Service): { running: number; desired: number } {
-  const tasks: Task[] = tx.tasksByService(service.id);
-  const running = tasks.filter((t) => {
-    if (t.status.state !== TaskState.RUNNING || t.desiredState > TaskState.RUNNING) return false;
-    const node = t.nodeId ? tx.get('nodes', t.nodeId) : undefined;
-    return node?.status.state !== 'DOWN';
-  }).length;
+  // One pass, each node looked up once: `service ls` counts every task of every service (100,000 at scale).
+  const downNodes = new Map<string, boolean>();
+  const isDown = (nodeId: string) => {
+    let down = downNodes.get(nodeId);
+    if (down === undefined) downNodes.set(nodeId, (down = tx.get('nodes', nodeId)?.status.state === 'DOWN'));
+    return down;
+  };
+  let running = 0;
+  let wanted = 0;
+  for (const t of tx.tasksByService(service.id)) {
+    if (t.desiredState > TaskState.RUNNING) continue;
+    wanted++;
+    if (t.status.state === TaskState.RUNNING && !(t.nodeId && isDown(t.nodeId))) running++;
+  }
   const mode = service.spec.mode;
-  const desired =
-    mode.kind === 'replicated' ? mode.replicas
-    : mode.kind === 'replicated-job' ? mode.maxConcurrent
-    : tasks.filter((t) => t.desiredState <= TaskState.RUNNING).length;
+  const desired = mode.kind === 'replicated' ? mode.replicas : mode.kind === 'replicated-job' ? mode.maxConcurrent : wanted;
   return { running, desired };
 }

@@ -6,19 +6,20 @@
  *   agent ──Session──► register (node READY) ──► SessionMessage stream
  *         ──Heartbeat─► re-arm timer ── expiry ──► node DOWN
  *         ──UpdateTaskStatus─► status batcher ──► store
+ *         ──Report (stream)──► heartbeats and status reports as messages, answered by seq
  *         ◄─Assignments── COMPLETE, then INCREMENTAL from store commits
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  type Clock, type Node, type Result, type Rng, NodeDescriptionSchema, TaskStatusSchema, formatZodError, newId, systemClock, systemRng,
+  type Clock, type Node, type Result, type Rng, NodeDescriptionSchema, TaskStatusSchema, formatZodError, jsonEqual, newId, systemClock, systemRng,
 } from '@swarm/shared';
 import type { Store } from '../store/store.js';
-import { jsonEqual } from '../orchestrator/task.js';
 import { openAssignments } from './assignments.js';
 import { DEFAULT_HEARTBEAT_PERIOD_MS, DEFAULT_MAX_HEARTBEATS_PER_SECOND, createHeartbeatTracker } from './heartbeat.js';
 import type * as P from './proto.js';
 import { createNodeEvents } from './router.js';
 import { createNodeWriter } from './node-writes.js';
+import { serveReportStream } from './report-stream.js';
 import { createStatusBatcher } from './status-batcher.js';
 
 export interface DispatcherDeps {
@@ -30,7 +31,7 @@ export interface DispatcherDeps {
   /** The managers agents may connect to. */
   managers: () => Array<{ node_id: string; addr: string; weight: number }>;
   /** Who is calling: the node ID from the peer certificate, or why not. */
-  identify: (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) => Result<string, string>;
+  identify: (call: AgentCall) => Result<string, string>;
   /**
    * `identify` depends only on the connection (the mutual-TLS peer certificate), not on the call: then a
    * heartbeat or status report on the connection that opened the session is that session's node, and
@@ -41,7 +42,10 @@ export interface DispatcherDeps {
   log?: (msg: string) => void;
 }
 
-interface Session { id: string; nodeId: string; close: () => void; streams: Set<() => void>; peer: string; verifiedAt: number }
+/** What the dispatcher needs of any agent call: who is at the other end of its connection. */
+type AgentCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getPeer' | 'getAuthContext' | 'metadata'>;
+
+export interface Session { id: string; nodeId: string; close: () => void; streams: Set<() => void>; peer: string; verifiedAt: number }
 
 /** How long a session's connection is trusted without reading its certificate again. */
 export const REVERIFY_MS = 30_000;
@@ -56,7 +60,7 @@ export interface Dispatcher {
 }
 
 const peerIp = (peer: string) => peer.replace(/^ipv[46]:/, '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-const status = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
+export const status = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { store } = deps;
@@ -124,7 +128,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   });
 
   /** The caller's session; it must belong to the node the caller's certificate names. */
-  const sessionOf = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, id: string): Session => {
+  const sessionOf = (call: AgentCall, id: string): Session => {
     const known = sessions.get(id);
     // The session's own connection (its stream is open on it, so the address is not reused), recently verified.
     if (known && deps.identityPerConnection && call.getPeer() === known.peer && clock.now() - known.verifiedAt < REVERIFY_MS) return known;
@@ -232,6 +236,25 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     log(`session ${id} opened for node ${nodeId} (${description?.hostname ?? nodeId})`);
   };
 
+  /** Validates a status report (every update, before any is queued) and queues it for the store. */
+  const acceptStatuses = (s: Session, reported: P.TaskStatusUpdate[]) => {
+    // One read transaction for the whole report.
+    const updates = store.view((read) => reported.map((u) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(u.status_json);
+      } catch {
+        throw status(grpc.status.INVALID_ARGUMENT, `status of task ${u.task_id} is not JSON`);
+      }
+      const parsed = TaskStatusSchema.safeParse(json);
+      if (!parsed.success) throw status(grpc.status.INVALID_ARGUMENT, `invalid status for task ${u.task_id}: ${formatZodError(parsed.error)}`);
+      const task = read.get('tasks', u.task_id);
+      if (task && task.nodeId !== s.nodeId) throw status(grpc.status.PERMISSION_DENIED, 'cannot update a task not assigned this node');
+      return { id: u.task_id, status: parsed.data };
+    }));
+    for (const u of updates) batcher.add(u.id, u.status);
+  };
+
   const implementation: grpc.UntypedServiceImplementation = {
     Session: (call: grpc.ServerWritableStream<P.SessionRequest, P.SessionMessage>) => {
       session(call).catch((e) => call.emit('error', status(grpc.status.INTERNAL, String(e))));
@@ -246,27 +269,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     UpdateTaskStatus(call: grpc.ServerUnaryCall<P.UpdateTaskStatusRequest, object>, cb: grpc.sendUnaryData<object>) {
       try {
-        const s = sessionOf(call, call.request.session_id);
-        // One read transaction for the whole report.
-        const updates = store.view((read) => call.request.updates.map((u) => {
-          let json: unknown;
-          try {
-            json = JSON.parse(u.status_json);
-          } catch {
-            throw status(grpc.status.INVALID_ARGUMENT, `status of task ${u.task_id} is not JSON`);
-          }
-          const parsed = TaskStatusSchema.safeParse(json);
-          if (!parsed.success) throw status(grpc.status.INVALID_ARGUMENT, `invalid status for task ${u.task_id}: ${formatZodError(parsed.error)}`);
-          const task = read.get('tasks', u.task_id);
-          if (task && task.nodeId !== s.nodeId) throw status(grpc.status.PERMISSION_DENIED, 'cannot update a task not assigned this node');
-          return { id: u.task_id, status: parsed.data };
-        }));
-        for (const u of updates) batcher.add(u.id, u.status);
+        acceptStatuses(sessionOf(call, call.request.session_id), call.request.updates);
         cb(null, {});
       } catch (e) {
         cb(e as grpc.ServiceError);
       }
     },
+    Report: (call: grpc.ServerDuplexStream<P.ReportRequest, P.ReportResponse>) =>
+      serveReportStream(call, {
+        clock,
+        sessionOf: (id) => sessionOf(call, id),
+        isOpen: (s) => sessions.get(s.id) === s,
+        reverify: (s) => {
+          const who = deps.identify(call);
+          if (!who.ok || who.value !== s.nodeId) throw status(grpc.status.PERMISSION_DENIED, who.ok ? 'session belongs to another node' : who.error);
+        },
+        heartbeat: (s) => heartbeats.beat(s.nodeId),
+        statuses: acceptStatuses,
+      }),
     Assignments(call: grpc.ServerWritableStream<P.AssignmentsRequest, P.AssignmentsMessage>) {
       let s: Session;
       try {

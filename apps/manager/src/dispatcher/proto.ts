@@ -14,3 +14,5 @@ export interface UpdateTaskStatusRequest { session_id: string; updates: TaskStat
 export interface AssignmentsRequest { session_id: string }
 export interface AssignmentChange { action: 'UPDATE' | 'REMOVE'; task_id: string; task_json: string }
 export interface AssignmentsMessage { type: 'COMPLETE' | 'INCREMENTAL'; applies_to: number; results_in: number; changes: AssignmentChange[] }
+export interface ReportRequest { session_id: string; seq: number; heartbeat: boolean; updates: TaskStatusUpdate[] }
+export interface ReportResponse { seq: number; period_ms?: number; code?: number; error?: string }

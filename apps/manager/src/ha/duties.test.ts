@@ -1,6 +1,6 @@
 import type { LeadershipChange, NodeError } from '@swarm/raft';
 import type { Result } from '@swarm/shared';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { leaderCaughtUp, runLeaderDuties } from './duties.js';
 
 type ReadResult = Result<number, NodeError>;
@@ -74,5 +74,22 @@ describe('leaderCaughtUp', () => {
     await until(() => raft.reads.length === 4);
     raft.role = 'follower';
     expect(await lost).toBe(false);
+  });
+
+  it('a refusal that ends leadership returns at once, without waiting out the retry pause', async () => {
+    vi.useFakeTimers();
+    try {
+      const raft = fakeRaft('leader');
+      const done = leaderCaughtUp(raft, () => raft.role === 'leader', 10_000);
+      expect(raft.reads).toHaveLength(1);
+      raft.role = 'follower'; // stopping: the read is refused because leadership is gone
+      raft.reads[0]!({ ok: false, error: { kind: 'not-leader', message: 'raft: not leader' } as NodeError });
+      let settled: boolean | undefined;
+      void done.then((v) => (settled = v));
+      await vi.advanceTimersByTimeAsync(1); // far less than the 10 s pause
+      expect(settled).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -45,7 +45,10 @@ export async function leaderCaughtUp(raft: DutiesRaft, leading: () => boolean, r
       clearTimeout(timer);
       return leading();
     }
-    if (r) await timeout; // refused at once (not leader any more, stopping): ask again after the pause, not in a spin
+    // Refused at once: ask again after the pause, not in a spin; but not when that refusal was the end of
+    // leadership (a stopping leader would wait out the pause for nothing).
+    if (r && leading()) await timeout;
+    clearTimeout(timer);
   }
   return false;
 }

@@ -1,5 +1,5 @@
 /** Helpers shared by the orchestrators: making tasks and deciding when one is stale. */
-import { type Node, type RestartPolicy, type Service, type Task, TaskState, type UpdateStatus, isTerminal } from '@swarm/shared';
+import { type Node, type RestartPolicy, type Service, type Task, TaskState, type UpdateStatus, isTerminal, jsonEqual } from '@swarm/shared';
 import type { NewObject } from '../store/tx.js';
 
 export type NewTask = NewObject<'tasks'>;
@@ -43,17 +43,6 @@ export function newTask(service: Service, id: string, slot: number, now: number,
     desiredState: TaskState.RUNNING,
     ...(service.spec.endpoint ? { endpoint: service.spec.endpoint } : {}),
   };
-}
-
-/** Structural equality for JSON-shaped values. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** A task is dirty when the service's task spec (or endpoint) changed since it was created. */

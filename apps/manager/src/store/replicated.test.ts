@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RaftNode, startRaftNode } from '@swarm/raft';
-import { newId, ok } from '@swarm/shared';
+import { canonicalJson, newId, ok } from '@swarm/shared';
 import { freePort, waitFor } from '../../test/harness.js';
 import { type ApplyOutcome, replicatedProposer, storeStateMachine } from './replicated.js';
 import { type Store, createStore } from './store.js';
@@ -55,7 +55,7 @@ describe('the store replicated through Raft', () => {
       expect(r.ok).toBe(true);
     }
     await waitFor(() => Object.values(members).every((m) => m.store.version() === leader()!.store.version()), 20_000, () => 'followers caught up');
-    const snaps = Object.values(members).map((m) => JSON.stringify(m.store.snapshot()));
+    const snaps = Object.values(members).map((m) => canonicalJson(m.store.snapshot()));
     expect(new Set(snaps).size).toBe(1);
     expect(names(members['m1']!.store)).toEqual(['a', 'b', 'c']);
   });
@@ -77,7 +77,7 @@ describe('the store replicated through Raft', () => {
     const results = await Promise.all(writes);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     await waitFor(() => Object.values(members).every((m) => m.store.version() === before + 60), 20_000, () => 'all 60 writes everywhere');
-    expect(new Set(Object.values(members).map((m) => JSON.stringify(m.store.snapshot()))).size).toBe(1);
+    expect(new Set(Object.values(members).map((m) => canonicalJson(m.store.snapshot()))).size).toBe(1);
     for (const m of Object.values(members)) for (const name of ['c0-0', 'c1-19', 'c2-7']) expect(names(m.store)).toContain(name);
   });
 
@@ -94,7 +94,7 @@ describe('the store replicated through Raft', () => {
     await start(old);
     await waitFor(() => names(members[old]!.store).includes('after-failover'), 20_000, () => 'restarted manager caught up');
     await waitFor(() => Object.values(members).every((m) => m.store.version() === leader()!.store.version()), 20_000, () => 'all equal');
-    expect(new Set(Object.values(members).map((m) => JSON.stringify(m.store.snapshot()))).size).toBe(1);
+    expect(new Set(Object.values(members).map((m) => canonicalJson(m.store.snapshot()))).size).toBe(1);
     expect(names(members[old]!.store)).toEqual(expect.arrayContaining(['a', 'after-failover', 'b', 'c', 'd']));
   });
 });

@@ -13,8 +13,8 @@ import { type CommitEvent, type Node, err, ok, seededRng } from '@swarm/shared';
 import { defaultClusterSpec } from '../../bootstrap.js';
 import { createStore, type Store } from '../../store/store.js';
 import { makeNode, manualClock, type ManualClock } from '../../testing/fixtures.js';
-import { type Dispatcher, createDispatcher } from '../dispatcher.js';
-import { type AssignmentsMessage, type SessionMessage, loadDispatcherService } from '../proto.js';
+import { type Dispatcher, type DispatcherDeps, createDispatcher } from '../dispatcher.js';
+import { type AssignmentsMessage, type ReportResponse, type SessionMessage, loadDispatcherService } from '../proto.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,6 +23,7 @@ export type Client = grpc.Client & {
   Assignments(req: object, md: grpc.Metadata): grpc.ClientReadableStream<AssignmentsMessage>;
   Heartbeat(req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: { period_ms: number }) => void): void;
   UpdateTaskStatus(req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: object) => void): void;
+  Report(md: grpc.Metadata): grpc.ClientDuplexStream<object, ReportResponse>;
 };
 
 /** Without TLS in this test, the caller names itself in metadata (production reads the peer certificate). */
@@ -117,9 +118,16 @@ export function dispatcherHarness() {
   let dispatcher: Dispatcher;
   let server: grpc.Server;
   let client: Client;
-  const streams: Array<grpc.ClientReadableStream<unknown>> = [];
+  const streams: Array<{ cancel(): void }> = [];
+  type Identify = DispatcherDeps['identify'];
+  const byMetadata: Identify = (call) => {
+    const id = call.metadata.get('x-test-node-id')[0];
+    return id ? ok(String(id)) : err('no node identity');
+  };
+  let identify: Identify = byMetadata;
 
   beforeEach(async () => {
+    identify = byMetadata;
     clock = manualClock();
     store = createStore({ clock });
     const spec = defaultClusterSpec();
@@ -139,10 +147,7 @@ export function dispatcherHarness() {
       rng: seededRng(1),
       managerId: () => 'mgr',
       managers: () => [{ node_id: 'mgr', addr: '127.0.0.1:1', weight: 10 }],
-      identify: (call) => {
-        const id = call.metadata.get('x-test-node-id')[0];
-        return id ? ok(String(id)) : err('no node identity');
-      },
+      identify: (call) => identify(call),
     });
     server = new grpc.Server();
     server.addService(loadDispatcherService(), dispatcher.implementation);
@@ -194,6 +199,13 @@ export function dispatcherHarness() {
     },
     get client() {
       return client;
+    },
+    /** How the dispatcher identifies callers (by default: the node named in metadata). */
+    get identify() {
+      return identify;
+    },
+    setIdentify(f: Identify) {
+      identify = f;
     },
     streams,
     openSession,
